@@ -1,0 +1,1 @@
+"""The `servestack` command: one typer app, one module per command group."""

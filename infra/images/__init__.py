@@ -1,0 +1,1 @@
+"""Model images: build context assembly (pure) and the image resource."""

@@ -1,0 +1,1 @@
+"""GCP side of a stack: cluster, node pools, node identity, registry."""

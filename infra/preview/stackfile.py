@@ -1,0 +1,106 @@
+"""Read a stack file the way the Pulumi CLI hands it to a program.
+
+The CLI passes every config value as a string (objects as JSON) and decrypts `secure:`
+values. Offline there is no secrets provider, so secure values become a fixed placeholder
+that stays marked secret.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.config import ConfigError, StackSpec, parse_stack, stack_file
+
+SECRET_PLACEHOLDER = "[secret]"
+_STACK_FILE_KEYS = {"config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """A stack's config as the engine would set it: flat string values plus secret keys."""
+
+    stack: str
+    file: str
+    values: dict[str, str]
+    secret_keys: tuple[str, ...]
+
+
+def available_stacks(root: Path) -> list[str]:
+    """Stack names from the files in `stacks/`, in a safe deploy order (local, dev, staging, prod, others)."""
+    order = {"local": 0, "dev": 1, "staging": 2, "prod": 3}
+    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml")]
+    return sorted(names, key=lambda n: (order.get(n, 2.5), n))
+
+
+def read_stack_config(root: Path, stack: str, path: Path | None = None) -> StackConfig:
+    file = stack_file(stack) if path is None else str(path)
+    source = (root / file) if path is None else path
+    if not source.is_file():
+        raise ConfigError(file, "", "stack file not found")
+    try:
+        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(file, "", f"malformed YAML: {where}{problem}") from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(file, "", "must be a mapping with a top-level `config:` key")
+    for key in document:
+        if key not in _STACK_FILE_KEYS:
+            raise ConfigError(file, str(key), f"unknown top-level key; allowed: {', '.join(sorted(_STACK_FILE_KEYS))}")
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError(file, "config", "must be a mapping of namespace:key to value")
+    values: dict[str, str] = {}
+    secrets: list[str] = []
+    for key, value in config.items():
+        key = str(key)
+        has_secret, plain = _strip_secure(value)
+        values[key] = _as_config_string(plain)
+        if has_secret:
+            secrets.append(key)
+    return StackConfig(stack=stack, file=file, values=values, secret_keys=tuple(sorted(secrets)))
+
+
+def load_spec(root: Path, stack: str) -> StackSpec:
+    """Validate a stack file offline (the same validation the program runs)."""
+    from infra.config import _check_secret_keys, _decode
+
+    cfg = read_stack_config(root, stack)
+    _check_secret_keys(cfg.file, list(cfg.secret_keys))
+    decoded = {k: _decode(v) for k, v in sorted(cfg.values.items())}
+    return parse_stack(stack, decoded, file=cfg.file)
+
+
+def _strip_secure(value: Any) -> tuple[bool, Any]:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return True, SECRET_PLACEHOLDER
+        found = False
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            secret, out[str(k)] = _strip_secure(v)
+            found = found or secret
+        return found, out
+    if isinstance(value, list):
+        items = [_strip_secure(v) for v in value]
+        return any(s for s, _ in items), [v for _, v in items]
+    return False, value
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value)

@@ -1,0 +1,1 @@
+"""TF Serving workloads: flags, config files and the Kubernetes objects per model server."""
