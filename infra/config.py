@@ -53,9 +53,7 @@ DnsLabel = Annotated[
 Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
 CpuQuantity = Annotated[str, StringConstraints(pattern=r"^(\d+(\.\d+)?|\d+m)$")]
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^\d+(Ki|Mi|Gi|Ti)$")]
-LabelValue = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?$")
-]
+LabelValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?$")]
 
 
 class Strict(BaseModel):
@@ -125,9 +123,7 @@ class MaintenanceExclusion(Strict):
     name: str
     start: str
     end: str
-    scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = (
-        "NO_UPGRADES"
-    )
+    scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = "NO_UPGRADES"
 
 
 class MaintenanceSpec(Strict):
@@ -166,9 +162,7 @@ class ClusterSpec(Strict):
     @classmethod
     def _location(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z]+-[a-z]+\d(-[a-z])?", value):
-            raise ValueError(
-                "must be a GCP region (europe-west4) or zone (europe-west4-a)"
-            )
+            raise ValueError("must be a GCP region (europe-west4) or zone (europe-west4-a)")
         return value
 
     @field_validator("secrets_encryption_key")
@@ -176,9 +170,7 @@ class ClusterSpec(Strict):
     def _kms(cls, value: str | None) -> str | None:
         pattern = r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+"
         if value is not None and not re.fullmatch(pattern, value):
-            raise ValueError(
-                "must be a KMS key id projects/P/locations/L/keyRings/R/cryptoKeys/K"
-            )
+            raise ValueError("must be a KMS key id projects/P/locations/L/keyRings/R/cryptoKeys/K")
         return value
 
     @property
@@ -250,9 +242,7 @@ class NodePoolSpec(Strict):
     name: DnsLabel
     machine_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*-[-a-z0-9]+$")]
     disk_size_gb: int = Field(100, ge=20, le=65536)
-    disk_type: Literal["pd-standard", "pd-balanced", "pd-ssd", "hyperdisk-balanced"] = (
-        "pd-balanced"
-    )
+    disk_type: Literal["pd-standard", "pd-balanced", "pd-ssd", "hyperdisk-balanced"] = "pd-balanced"
     spot: bool = False
     autoscaling: PoolAutoscaling = PoolAutoscaling()
     upgrade: UpgradeSpec = UpgradeSpec()
@@ -315,6 +305,8 @@ class ImagesSpec(Strict):
     build_on_preview: bool = False
     push: bool = True
     registry_cache: bool = True
+    # Real builds refuse a base image without a digest in model_images/base-images.lock.
+    allow_unpinned_base: bool = False
 
 
 # -------------------------------------------------------------------------- serving
@@ -339,9 +331,7 @@ class ModelSpec(Strict):
     source: ModelSource
     versions: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
     version_policy: Literal["latest", "all", "specific"] = "specific"
-    version_labels: dict[
-        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], int
-    ] = {}
+    version_labels: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], int] = {}
     signature: str = "serving_default"
 
     @model_validator(mode="after")
@@ -351,8 +341,7 @@ class ModelSpec(Strict):
         for label, version in self.version_labels.items():
             if version not in self.versions:
                 raise ValueError(
-                    f"versionLabels.{label}: version {version} is not in versions "
-                    f"{self.versions}"
+                    f"versionLabels.{label}: version {version} is not in versions {self.versions}"
                 )
         return self
 
@@ -437,9 +426,7 @@ class ServerSpec(Strict):
         if self.canary is not None:
             target = self.canary_model
             if target is None:
-                raise ValueError(
-                    f"canary.model: no model {self.canary.model!r} in this server"
-                )
+                raise ValueError(f"canary.model: no model {self.canary.model!r} in this server")
             if self.canary.version in target.versions and len(target.versions) == 1:
                 raise ValueError(
                     f"canary.version: {self.canary.version} is already the served version"
@@ -538,6 +525,9 @@ def _check_flavour(spec: StackSpec) -> None:
             raise _KeyedError("servestack:nodePools", "a GKE stack needs at least one pool")
 
 
+REGIONAL_ZONES = 3
+
+
 def _check_pools(spec: StackSpec) -> None:
     seen: set[str] = set()
     for index, pool in enumerate(spec.node_pools):
@@ -545,11 +535,18 @@ def _check_pools(spec: StackSpec) -> None:
         if pool.name in seen:
             raise _KeyedError(f"{key}.name", f"duplicate node pool name {pool.name!r}")
         seen.add(pool.name)
-        if pool.max_gpus > spec.gpu_budget:
+        # Per-zone bounds of a regional pool apply in each of GKE's default three zones.
+        zones = (
+            REGIONAL_ZONES
+            if pool.autoscaling.per_zone and spec.cluster is not None and spec.cluster.regional
+            else 1
+        )
+        if pool.max_gpus * zones > spec.gpu_budget:
+            per_zone = f" x {zones} zones" if zones > 1 else ""
             raise _KeyedError(
                 f"{key}.autoscaling.max",
-                f"pool can hold {pool.max_gpus} GPUs (max {pool.autoscaling.max} x "
-                f"{pool.gpu.count if pool.gpu else 0}), more than "
+                f"pool can hold {pool.max_gpus * zones} GPUs (max {pool.autoscaling.max} x "
+                f"{pool.gpu.count if pool.gpu else 0}{per_zone}), more than "
                 f"servestack:gpuBudget {spec.gpu_budget}",
             )
 
@@ -575,9 +572,7 @@ def _check_servers(spec: StackSpec) -> None:
                 f"unknown node pool {server.node_pool!r}; allowed: {names}",
             )
         if pool.gpu is None and server.resources.gpus:
-            raise _KeyedError(
-                f"{key}.resources.gpus", f"node pool {pool.name!r} has no GPU"
-            )
+            raise _KeyedError(f"{key}.resources.gpus", f"node pool {pool.name!r} has no GPU")
         if pool.gpu is not None and not server.resources.gpus:
             raise _KeyedError(
                 f"{key}.resources.gpus",
@@ -627,7 +622,13 @@ def _first_error(file: str, error: ValidationError) -> ConfigError:
         message = "unknown key"
         parent_model = _model_at(loc[:-1])
         if parent_model is not None:
-            allowed = ", ".join(sorted(f.alias or n for n, f in parent_model.model_fields.items() if n not in _TOP_LEVEL_KEYS))
+            allowed = ", ".join(
+                sorted(
+                    f.alias or n
+                    for n, f in parent_model.model_fields.items()
+                    if n not in _TOP_LEVEL_KEYS
+                )
+            )
             message = f"unknown key; allowed: {allowed}"
     elif detail["type"] == "missing":
         message = "required key is missing"
@@ -640,7 +641,9 @@ def _first_error(file: str, error: ValidationError) -> ConfigError:
     elif detail["type"] in {"greater_than_equal", "less_than_equal", "too_short", "too_long"}:
         message = f"{message.replace('Input should be', 'must be')} (got {detail['input']!r})"
     if loc and loc[0] in _TOP_LEVEL_KEYS:
-        key = {"gcp_project": "gcp:project", "gcp_region": "gcp:region"}.get(str(loc[0]), str(loc[0]))
+        key = {"gcp_project": "gcp:project", "gcp_region": "gcp:region"}.get(
+            str(loc[0]), str(loc[0])
+        )
     else:
         key = f"{PROJECT}:{_dotted(loc)}" if loc else ""
     return ConfigError(file, key, message)
@@ -652,9 +655,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     for part in loc:
         if isinstance(part, int):
             continue
-        field = next(
-            (f for n, f in model.model_fields.items() if (f.alias or n) == part), None
-        )
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
         if field is None:
             return None
         model = _unwrap_model(field.annotation)
@@ -727,13 +728,13 @@ def load_from_pulumi() -> StackSpec:
 def _all_config() -> dict[str, str]:
     from pulumi.runtime import config as runtime_config
 
-    return dict(runtime_config.CONFIG)
+    return dict(runtime_config.CONFIG.get())
 
 
 def _secret_keys() -> list[str]:
     from pulumi.runtime import config as runtime_config
 
-    return sorted(runtime_config.SECRET_KEYS)
+    return sorted(runtime_config._SECRET_KEYS.get())
 
 
 # Keys whose values may be `secure:`; anything else that is secret is rejected so

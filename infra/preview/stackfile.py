@@ -33,7 +33,9 @@ class StackConfig:
 def available_stacks(root: Path) -> list[str]:
     """Stack names from the files in `stacks/`, in a safe deploy order (local, dev, staging, prod, others)."""
     order = {"local": 0, "dev": 1, "staging": 2, "prod": 3}
-    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml")]
+    names = [
+        p.name[len("Pulumi.") : -len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml")
+    ]
     return sorted(names, key=lambda n: (order.get(n, 2.5), n))
 
 
@@ -55,7 +57,11 @@ def read_stack_config(root: Path, stack: str, path: Path | None = None) -> Stack
         raise ConfigError(file, "", "must be a mapping with a top-level `config:` key")
     for key in document:
         if key not in _STACK_FILE_KEYS:
-            raise ConfigError(file, str(key), f"unknown top-level key; allowed: {', '.join(sorted(_STACK_FILE_KEYS))}")
+            raise ConfigError(
+                file,
+                str(key),
+                f"unknown top-level key; allowed: {', '.join(sorted(_STACK_FILE_KEYS))}",
+            )
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(file, "config", "must be a mapping of namespace:key to value")
@@ -72,12 +78,7 @@ def read_stack_config(root: Path, stack: str, path: Path | None = None) -> Stack
 
 def load_spec(root: Path, stack: str) -> StackSpec:
     """Validate a stack file offline (the same validation the program runs)."""
-    from infra.config import _check_secret_keys, _decode
-
-    cfg = read_stack_config(root, stack)
-    _check_secret_keys(cfg.file, list(cfg.secret_keys))
-    decoded = {k: _decode(v) for k, v in sorted(cfg.values.items())}
-    return parse_stack(stack, decoded, file=cfg.file)
+    return load_config_spec(read_stack_config(root, stack))
 
 
 def _strip_secure(value: Any) -> tuple[bool, Any]:
@@ -104,3 +105,12 @@ def _as_config_string(value: Any) -> str:
     if value is None:
         return ""
     return str(value)
+
+
+def load_config_spec(config: StackConfig) -> StackSpec:
+    """Validate an already-read stack config."""
+    from infra.config import _check_secret_keys, _decode
+
+    _check_secret_keys(config.file, list(config.secret_keys))
+    decoded = {k: _decode(v) for k, v in sorted(config.values.items())}
+    return parse_stack(config.stack, decoded, file=config.file)

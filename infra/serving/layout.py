@@ -9,6 +9,8 @@ MONITORING_CONFIG_FILE = f"{CONFIG_DIR}/monitoring.config"
 BATCHING_CONFIG_FILE = f"{CONFIG_DIR}/batching.config"
 # TF Serving writes nothing to disk in normal operation, but TF may use /tmp.
 WRITABLE_TMP = "/tmp"
+# The model server binary of the tensorflow/serving images, started directly (no shell).
+SERVER_BINARY = "/usr/bin/tensorflow_model_server"
 GRPC_PORT = 8500
 REST_PORT = 8501
 METRICS_PATH = "/monitoring/prometheus/metrics"

@@ -1,0 +1,145 @@
+"""The `servestack` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from infra.config import ConfigError
+
+app = typer.Typer(
+    name="servestack",
+    help="TensorFlow Serving on GKE: offline previews, multi-stack operations, model images.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@app.callback()
+def _root() -> None:
+    """servestack: TensorFlow Serving fleets on GKE, one Pulumi stack per environment."""
+
+
+err = Console(stderr=True, highlight=False)
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_CONFIG = 2
+
+
+def project_root() -> Path:
+    """The directory holding Pulumi.yaml: the current one or one of its parents."""
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    err.print("servestack: no Pulumi.yaml here or in any parent directory")
+    raise typer.Exit(EXIT_CONFIG)
+
+
+def select_stacks(root: Path, stack: str | None, all_stacks: bool) -> list[str]:
+    from infra.preview.stackfile import available_stacks
+
+    if all_stacks == (stack is not None):
+        err.print("servestack: give exactly one of --stack NAME or --all")
+        raise typer.Exit(EXIT_CONFIG)
+    return available_stacks(root) if all_stacks else [str(stack)]
+
+
+def write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@app.command()
+def preview(
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Run under the mock monitor: no CLI, no cloud.")
+    ] = False,
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="One stack.")] = None,
+    all_stacks: Annotated[bool, typer.Option("--all", help="Every stack in stacks/.")] = False,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the plan (with --all: a directory of <stack>.json)."),
+    ] = None,
+    manifests: Annotated[
+        Path | None,
+        typer.Option("--manifests", help="Write Kubernetes objects (with --all: per stack)."),
+    ] = None,
+    stack_file: Annotated[
+        Path | None,
+        typer.Option("--stack-file", help="Preview this file as --stack (e.g. a proposed change)."),
+    ] = None,
+    policy_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-config", help="Policy config instead of policies/config/<stack>.json."
+        ),
+    ] = None,
+) -> None:
+    """Preview stacks. With --offline: exit 0 clean, 1 mandatory policy violation, 2 bad config."""
+    root = project_root()
+    stacks = select_stacks(root, stack, all_stacks)
+    if not offline:
+        from infra.cli.ops import run_automation
+
+        run_automation("preview", stacks)
+        return
+    if stack_file is not None and len(stacks) != 1:
+        err.print("servestack: --stack-file goes with --stack")
+        raise typer.Exit(EXIT_CONFIG)
+    from infra.preview.engine import run_offline
+    from infra.preview.manifests import write_manifests
+    from infra.preview.render import render
+
+    failed = False
+    for name in stacks:
+        try:
+            plan = run_offline(root, name, stack_file=stack_file, policy_config=policy_config)
+        except ConfigError as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(EXIT_CONFIG) from None
+        render(plan, console)
+        many = len(stacks) > 1
+        if json_out is not None:
+            write_json(json_out / f"{name}.json" if many else json_out, plan.to_json())
+        if manifests is not None:
+            write_manifests(plan.resources, manifests / name if many else manifests)
+        failed = failed or bool(plan.mandatory_violations)
+    raise typer.Exit(EXIT_POLICY if failed else EXIT_OK)
+
+
+def _register_groups() -> None:
+    """Command groups living in their own modules."""
+    import importlib
+
+    for module in ("infra.cli.models", "infra.cli.ops"):
+        try:
+            loaded = importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise
+            continue
+        loaded.register(app)
+
+
+_register_groups()
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as error:
+        err.print(str(error), markup=False)
+        sys.exit(EXIT_CONFIG)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""ModelImage: one model server's image, built from its content-addressed context and pushed.
+
+Consumers use `ref` (`<registry>/<server>:<content tag>@sha256:<digest>`), never a bare tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker_build as docker_build
+
+from infra.config import ConfigError, ServerSpec, StackSpec, stack_file
+from infra.images.baseimage import LOCK_FILE, read_lock
+from infra.images.context import (
+    BuildContext,
+    Variant,
+    context_dir,
+    plan_context,
+    write_context,
+)
+
+# Artifact Registry accepts a short-lived OAuth access token with this fixed user name.
+_GCP_TOKEN_USER = "oauth2accesstoken"
+_LOCAL_REGISTRY_USER = "servestack"
+
+
+@dataclass(frozen=True)
+class ModelImageArgs:
+    spec: StackSpec
+    server: ServerSpec
+    variant: Variant
+    registry_url: pulumi.Input[str]
+    root: Path
+
+
+def refuse_unbuildable(spec: StackSpec, context: BuildContext) -> None:
+    """A real build needs every model exported and, unless allowed, a pinned base image."""
+    file = stack_file(spec.stack)
+    if context.pending:
+        first = context.pending[0]
+        more = f" (and {len(context.pending) - 1} more)" if len(context.pending) > 1 else ""
+        raise ConfigError(
+            file,
+            first.key,
+            f"model {first.model} version {first.version} is not exported at {first.expected}"
+            f"{more}; run `{first.command}` (or `servestack models export-stack {spec.stack}`)",
+        )
+    if not context.base.pinned and not spec.images.allow_unpinned_base:
+        raise ConfigError(
+            file,
+            "servestack:images.tfServingVersion",
+            f"base image {context.base.name} has no digest in {LOCK_FILE}; run "
+            "`make lock-base-images` where the registry is reachable (or set "
+            "images.allowUnpinnedBase: true for a throwaway stack)",
+        )
+
+
+def registry_host(registry_url: str) -> str:
+    return registry_url.split("/", 1)[0]
+
+
+def image_ref(registry_url: str, server: str, tag: str, digest: str) -> str:
+    """Tag plus digest when the digest is known; the tag alone for unpushed local builds."""
+    base = f"{registry_url}/{server}:{tag}"
+    return f"{base}@{digest}" if digest else base
+
+
+class ModelImage(pulumi.ComponentResource):
+    """Builds and pushes the image of one model server (stable or canary variant)."""
+
+    ref: pulumi.Output[str]
+    tag: str
+    gpu: bool
+
+    def __init__(
+        self, name: str, args: ModelImageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("servestack:images:ModelImage", name, None, opts)
+        spec, server = args.spec, args.server
+        context = plan_context(spec, server, args.variant, args.root, read_lock(args.root))
+        builds_now = not pulumi.runtime.is_dry_run() or spec.images.build_on_preview
+        if builds_now:
+            refuse_unbuildable(spec, context)
+        directory = context_dir(args.root, spec.stack, server.name, args.variant)
+        write_context(context, directory)
+        self.tag = context.tag
+        self.gpu = context.gpu
+
+        registry = pulumi.Output.from_input(args.registry_url)
+        repository = registry.apply(lambda url: f"{url}/{server.name}")
+        cache_ref = repository.apply(lambda repo: f"{repo}:buildcache-{args.variant}")
+        image = docker_build.Image(
+            f"{name}-build",
+            docker_build.ImageArgs(
+                context=docker_build.BuildContextArgs(location=_location(directory, args.root)),
+                dockerfile=docker_build.DockerfileArgs(
+                    location=_location(directory / "Dockerfile", args.root)
+                ),
+                build_args=context.build_args,
+                platforms=[docker_build.Platform(spec.images.platform)],
+                push=spec.images.push,
+                build_on_preview=spec.images.build_on_preview,
+                tags=[
+                    repository.apply(lambda repo: f"{repo}:{context.tag}"),
+                    repository.apply(lambda repo: f"{repo}:{context.model_tag}"),
+                ],
+                labels=_labels(context),
+                registries=_registries(spec, registry),
+                cache_from=(
+                    [
+                        docker_build.CacheFromArgs(
+                            registry=docker_build.CacheFromRegistryArgs(ref=cache_ref)
+                        )
+                    ]
+                    if spec.images.registry_cache
+                    else None
+                ),
+                cache_to=(
+                    [
+                        docker_build.CacheToArgs(
+                            registry=docker_build.CacheToRegistryArgs(
+                                ref=cache_ref,
+                                mode=docker_build.CacheMode.MAX,
+                                image_manifest=True,
+                                oci_media_types=True,
+                                # A cache that cannot be written (e.g. immutable tags) must
+                                # not fail the build it only speeds up.
+                                ignore_error=True,
+                            )
+                        )
+                    ]
+                    if spec.images.registry_cache
+                    else None
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ref = pulumi.Output.all(registry, image.digest).apply(
+            lambda values: image_ref(values[0], server.name, context.tag, values[1] or "")
+        )
+        self.register_outputs({"ref": self.ref, "tag": self.tag, "gpu": self.gpu})
+
+
+def _location(path: Path, root: Path) -> str:
+    """Relative to the project root when the program runs there, so plans match across clones."""
+    try:
+        return (
+            path.relative_to(Path.cwd()).as_posix() if root.resolve() == Path.cwd() else str(path)
+        )
+    except ValueError:
+        return str(path)
+
+
+def _labels(context: BuildContext) -> dict[str, str]:
+    models = ",".join(f"{m.name}:{'/'.join(str(v) for v in m.versions)}" for m in context.served)
+    return {
+        "org.opencontainers.image.base.name": context.base.ref,
+        "org.opencontainers.image.title": context.server,
+        "org.opencontainers.image.version": context.tag,
+        "io.servestack.models": models,
+        "io.servestack.variant": context.variant,
+    }
+
+
+def _registries(
+    spec: StackSpec, registry: pulumi.Output[str]
+) -> list[docker_build.RegistryArgs] | None:
+    """Credentials without key files: the deployer's GCP token, or the local registry secret."""
+    host = registry.apply(registry_host)
+    if spec.local is not None:
+        if spec.local.registry_password is None:
+            return None
+        password = pulumi.Output.secret(spec.local.registry_password.get_secret_value())
+        return [
+            docker_build.RegistryArgs(
+                address=host, username=_LOCAL_REGISTRY_USER, password=password
+            )
+        ]
+    import pulumi_gcp as gcp
+
+    token = gcp.organizations.get_client_config_output().access_token
+    return [
+        docker_build.RegistryArgs(
+            address=host, username=_GCP_TOKEN_USER, password=pulumi.Output.secret(token)
+        )
+    ]

@@ -1,0 +1,1 @@
+"""Operations on stacks: plan diffs between git refs, PR comments, multi-stack runs, promotion."""

@@ -1,0 +1,85 @@
+"""The nodes' own Google identity: a dedicated service account with least privilege.
+
+Nodes never run as the Compute Engine default account. The account gets only
+`roles/container.defaultNodeServiceAccount` on the project (logging, monitoring, metadata);
+image pulls are granted by the registry on the repository alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.config import StackSpec
+from infra.platform.network import gke_cluster
+
+NODE_PROJECT_ROLES: tuple[str, ...] = ("roles/container.defaultNodeServiceAccount",)
+REGISTRY_READER_ROLE = "roles/artifactregistry.reader"
+BASIC_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
+
+
+def node_account_id(cluster_name: str) -> str:
+    """Account id (6-30 chars, lowercase) derived from the cluster name."""
+    suffix = "-nodes"
+    return f"{cluster_name[: 30 - len(suffix)].rstrip('-')}{suffix}"
+
+
+def node_account_args(spec: StackSpec) -> dict[str, Any]:
+    cluster = gke_cluster(spec)
+    return {
+        "account_id": node_account_id(cluster.name),
+        "project": spec.gcp_project,
+        "display_name": f"GKE nodes of {cluster.name}",
+        "description": "Node identity of the servestack cluster; least privilege.",
+    }
+
+
+def node_project_bindings(spec: StackSpec) -> list[dict[str, str]]:
+    """Project-level roles of the node account; never a basic role."""
+    if not spec.gcp_project:
+        raise ValueError(f"stack {spec.stack!r} has no gcp:project")
+    return [{"project": spec.gcp_project, "role": role} for role in NODE_PROJECT_ROLES]
+
+
+def role_slug(role: str) -> str:
+    """Stable resource-name fragment of a role: roles/a.bC -> a-bc."""
+    return role.removeprefix("roles/").replace(".", "-").lower()
+
+
+def member(email: str) -> str:
+    return f"serviceAccount:{email}"
+
+
+@dataclass(frozen=True)
+class NodeIdentityArgs:
+    spec: StackSpec
+
+
+class NodeIdentity(pulumi.ComponentResource):
+    """The node service account and its project-level role bindings."""
+
+    email: pulumi.Output[str]
+    member: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: NodeIdentityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("servestack:platform:NodeIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = gcp.serviceaccount.Account(
+            f"{name}-sa", gcp.serviceaccount.AccountArgs(**node_account_args(args.spec)), child
+        )
+        self.email = account.email
+        self.member = account.email.apply(member)
+        for binding in node_project_bindings(args.spec):
+            gcp.projects.IAMMember(
+                f"{name}-{role_slug(binding['role'])}",
+                gcp.projects.IAMMemberArgs(
+                    project=binding["project"], role=binding["role"], member=self.member
+                ),
+                child,
+            )
+        self.register_outputs({"email": self.email})

@@ -1,0 +1,134 @@
+"""Run the real program offline under the SDK's mock monitor and capture what it declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.config import PROJECT, StackSpec
+from infra.preview.capture import SECRET, CapturedResource, CapturingMonitor, plain
+from infra.preview.stackfile import StackConfig, read_stack_config
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A policy's finding on one resource (or the stack), as the plan records it."""
+
+    policy: str
+    level: str
+    urn: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "policy": self.policy,
+            "level": self.level,
+            "urn": self.urn,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Plan:
+    """Everything one offline preview of one stack produced."""
+
+    project: str
+    stack: str
+    file: str
+    resources: list[CapturedResource]
+    outputs: dict[str, Any]
+    policies: list[Verdict] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+            "policies": [v.to_json() for v in self.policies],
+        }
+
+    @property
+    def mandatory_violations(self) -> list[Verdict]:
+        return [v for v in self.policies if v.level == "mandatory"]
+
+    def by_type(self, type_token: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+
+def run_offline(
+    root: Path,
+    stack: str,
+    *,
+    stack_file: Path | None = None,
+    policy_config: Path | None = None,
+    with_policies: bool = True,
+) -> Plan:
+    """Validate the stack file, run the program under mocks, then judge the capture.
+
+    A bad stack file raises `ConfigError` before any resource is declared.
+    """
+    from infra.preview.stackfile import load_config_spec
+
+    config = read_stack_config(root, stack, stack_file)
+    spec = load_config_spec(config)
+    resources, outputs = _run_program(root, config, spec)
+    plan = Plan(
+        project=PROJECT,
+        stack=stack,
+        file=config.file,
+        resources=resources,
+        outputs=outputs,
+    )
+    if with_policies:
+        plan.policies = judge(root, plan, policy_config)
+    return plan
+
+
+def judge(root: Path, plan: Plan, policy_config: Path | None = None) -> list[Verdict]:
+    """Run the policy pack over a captured plan with the stack's policy config."""
+    from policies.engine import evaluate, load_policy_config
+
+    config = load_policy_config(root, plan.stack, policy_config)
+    found = evaluate([r.to_json() for r in plan.resources], config)
+    verdicts = [Verdict(v.policy, v.level, v.urn, v.message) for v in found]
+    return sorted(verdicts, key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
+
+
+def _run_program(
+    root: Path, config: StackConfig, spec: StackSpec
+) -> tuple[list[CapturedResource], dict[str, Any]]:
+    import pulumi
+    from pulumi.runtime import settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    from infra.preview.mocks import RealisticMocks
+    from infra.stack import main
+
+    settings.reset_options(project=PROJECT, stack=config.stack, preview=True)
+    mocks = RealisticMocks(spec.gcp_project, spec.gcp_region)
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=config.stack, preview=True, monitor=monitor
+    )
+    set_all_config(dict(config.values), list(config.secret_keys))
+
+    exported: dict[str, Any] = {}
+
+    async def resolve(outputs: dict[str, Any]) -> None:
+        for key in sorted(outputs):
+            output = pulumi.Output.from_input(outputs[key])
+            value = await output.future(with_unknowns=True)
+            secret = await output.is_secret()
+            exported[key] = SECRET if secret else plain(value)
+
+    def program() -> None:
+        outputs = main(root)
+        _sync_await(resolve(outputs))
+
+    _sync_await(run_pulumi_func(program))
+    resources = sorted(monitor.captured, key=lambda r: r.urn)
+    return resources, exported

@@ -1,0 +1,129 @@
+"""ModelService: every Kubernetes object of one model server, wired from the pure builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra.config import ServerSpec, StackSpec
+from infra.platform.placement import PoolPlacement
+from infra.serving import objects
+from infra.serving.labels import Track
+from infra.serving.timeouts import pulumi_duration, rollout_timeout_seconds
+
+
+@dataclass(frozen=True)
+class ModelServiceArgs:
+    spec: StackSpec
+    server: ServerSpec
+    image_ref: pulumi.Input[str]
+    canary_image_ref: pulumi.Input[str] | None
+    placement: PoolPlacement | None
+    namespace: pulumi.Input[str]
+
+
+def _meta(manifest: dict[str, Any]) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(**manifest["metadata"])
+
+
+class ModelService(pulumi.ComponentResource):
+    """A TF Serving server: identity, stable (+ canary) Deployment, Services, scaling, policy."""
+
+    service_name: pulumi.Output[str]
+    deployment_names: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: ModelServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("servestack:serving:ModelService", name, None, opts)
+        spec, server, ns = args.spec, args.server, args.namespace
+        child = pulumi.ResourceOptions(parent=self)
+
+        sa = objects.service_account(spec, server, ns)
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            k8s.core.v1.ServiceAccountInitArgs(
+                metadata=_meta(sa),
+                automount_service_account_token=sa["automountServiceAccountToken"],
+            ),
+            opts=child,
+        )
+
+        rollout = pulumi_duration(rollout_timeout_seconds(server))
+        workload_opts = pulumi.ResourceOptions(
+            parent=self,
+            depends_on=[account],
+            custom_timeouts=pulumi.CustomTimeouts(create=rollout, update=rollout),
+        )
+        tracks: list[tuple[Track, pulumi.Input[str]]] = [("stable", args.image_ref)]
+        if server.canary is not None and args.canary_image_ref is not None:
+            tracks.append(("canary", args.canary_image_ref))
+        self.deployment_names = []
+        for track, image in tracks:
+            manifest = objects.deployment(
+                spec, server, namespace=ns, image=image, track=track, placement=args.placement
+            )
+            resource = k8s.apps.v1.Deployment(
+                name if track == "stable" else f"{name}-canary",
+                k8s.apps.v1.DeploymentInitArgs(metadata=_meta(manifest), spec=manifest["spec"]),
+                opts=workload_opts,
+            )
+            self.deployment_names.append(resource.metadata.apply(lambda m: str(m.name)))
+
+        svc = objects.cluster_service(spec, server, ns)
+        service = k8s.core.v1.Service(
+            f"{name}-svc",
+            k8s.core.v1.ServiceInitArgs(metadata=_meta(svc), spec=svc["spec"]),
+            opts=child,
+        )
+        self.service_name = service.metadata.apply(lambda m: str(m.name))
+
+        lb = objects.load_balancer_service(spec, server, ns)
+        if lb is not None:
+            k8s.core.v1.Service(
+                f"{name}-lb",
+                k8s.core.v1.ServiceInitArgs(metadata=_meta(lb), spec=lb["spec"]),
+                opts=child,
+            )
+
+        hpa = objects.autoscaler(spec, server, ns)
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs(
+                metadata=_meta(hpa), spec=hpa["spec"]
+            ),
+            opts=child,
+        )
+
+        pdb = objects.disruption_budget(spec, server, ns)
+        if pdb is not None:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                k8s.policy.v1.PodDisruptionBudgetInitArgs(metadata=_meta(pdb), spec=pdb["spec"]),
+                opts=child,
+            )
+
+        policy = objects.network_policy(spec, server, ns)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-allow",
+            k8s.networking.v1.NetworkPolicyInitArgs(metadata=_meta(policy), spec=policy["spec"]),
+            opts=child,
+        )
+
+        monitor = objects.pod_monitoring(spec, server, ns)
+        if monitor is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-monitoring",
+                api_version=monitor["apiVersion"],
+                kind=monitor["kind"],
+                metadata=_meta(monitor),
+                spec=monitor["spec"],
+                opts=child,
+            )
+
+        self.register_outputs(
+            {"serviceName": self.service_name, "deployments": self.deployment_names}
+        )

@@ -1,0 +1,106 @@
+"""Cost guard: the GPUs all GPU node pools may scale to stay within the stack's budget."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from policies.base import Config, Resource, stack_policy
+from policies.cluster import CLUSTER, NODE_POOL, gpus_per_node
+from policies.values import UNKNOWN, as_dict, as_number, get, is_unknown
+
+ZONE = re.compile(r"^[a-z]+-[a-z]+\d+-[a-z]$")
+REGION_ZONES = 3
+
+
+@dataclass(frozen=True)
+class GpuPool:
+    """A GPU node pool's upper bound of GPUs, with how it was derived."""
+
+    resource: Resource
+    max_gpus: float
+    derivation: str
+
+
+def _zone_count(locations: Any, location: Any) -> int | None:
+    """Zones a pool spans: its node locations, else 1 for a zone or 3 for a region."""
+    if isinstance(locations, list) and locations:
+        return len(locations)
+    if isinstance(location, str) and not is_unknown(location):
+        return 1 if ZONE.match(location) else REGION_ZONES
+    return None
+
+
+def _cluster_for(pool: Resource, clusters: list[Resource]) -> Resource | None:
+    ref = get(pool.props, "cluster")
+    for cluster in clusters:
+        if ref in (cluster.name, get(cluster.props, "name")) or (
+            isinstance(ref, str) and ref.endswith(f"/clusters/{get(cluster.props, 'name')}")
+        ):
+            return cluster
+    return clusters[0] if len(clusters) == 1 else None
+
+
+def _zones(pool: Resource, clusters: list[Resource]) -> int:
+    zones = _zone_count(get(pool.props, "nodeLocations"), get(pool.props, "location"))
+    if zones is None:
+        cluster = _cluster_for(pool, clusters)
+        if cluster is not None:
+            zones = _zone_count(get(cluster.props, "nodeLocations"), get(cluster.props, "location"))
+    # Unknown location: count one zone, a lower bound, so any reported excess is real.
+    return zones or 1
+
+
+def gpu_pools(resources: list[Resource]) -> list[GpuPool]:
+    """Every GPU node pool with a known upper bound of GPUs."""
+    clusters = [r for r in resources if r.type == CLUSTER]
+    found: list[GpuPool] = []
+    for resource in resources:
+        if resource.type != NODE_POOL:
+            continue
+        per_node = gpus_per_node(as_dict(get(resource.props, "nodeConfig")))
+        if not per_node:
+            continue
+        autoscaling = get(resource.props, "autoscaling")
+        if autoscaling is UNKNOWN:
+            continue
+        total = get(as_dict(autoscaling), "totalMaxNodeCount")
+        per_zone = get(as_dict(autoscaling), "maxNodeCount")
+        fixed = get(resource.props, "nodeCount")
+        if fixed is None:
+            fixed = get(resource.props, "initialNodeCount")
+        if as_number(total) is not None:
+            nodes, how = as_number(total) or 0.0, f"{as_number(total):g} nodes in total"
+        elif as_number(per_zone) is not None or as_number(fixed) is not None:
+            count = as_number(per_zone) if as_number(per_zone) is not None else as_number(fixed)
+            zones = _zones(resource, clusters)
+            nodes, how = (count or 0.0) * zones, f"{count:g} nodes x {zones} zones"
+        else:
+            continue
+        found.append(GpuPool(resource, nodes * per_node, f"{how} x {per_node:g} GPUs"))
+    return found
+
+
+def check_gpu_budget(resources: list[Resource], config: Config) -> Iterator[tuple[str, str]]:
+    budget = as_number(config.get("gpuBudget"))
+    if budget is None:
+        return
+    pools = gpu_pools(resources)
+    total = sum(pool.max_gpus for pool in pools)
+    if total > budget:
+        parts = ", ".join(
+            f"{pool.resource.name}: {pool.derivation} = {pool.max_gpus:g}" for pool in pools
+        )
+        yield f"GPU pools can scale to {total:g} GPUs, over the budget of {budget:g} ({parts})", ""
+
+
+POLICIES = [
+    stack_policy(
+        "gpu-budget",
+        "The GPUs all GPU node pools can scale to stay within the stack's GPU budget.",
+        check_gpu_budget,
+        {"gpuBudget": {"type": "integer", "minimum": 0}},
+    ),
+]

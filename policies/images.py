@@ -1,0 +1,114 @@
+"""Image rules: allowed registries only, pinned by digest, never `latest`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from policies.base import Config, Resource, resource_policy
+from policies.values import as_list, is_unknown
+from policies.workloads import container_name, pod_template
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_GPU_TOKEN = re.compile(r"(^|[-_.])gpu($|[-_.])")
+BUILD_IMAGE_TYPE = "docker-build:index:Image"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image reference split into repository (with registry host), tag and digest."""
+
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def gpu(self) -> bool:
+        """GPU builds are named `<server>-gpu` (or carry a `gpu` token in the tag)."""
+        name = self.repository.rsplit("/", 1)[-1]
+        return name.endswith("-gpu") or bool(self.tag and _GPU_TOKEN.search(self.tag))
+
+
+def parse_image(ref: str) -> ImageRef:
+    name, _, digest = ref.partition("@")
+    colon = name.rfind(":")
+    if colon > name.rfind("/"):
+        return ImageRef(name[:colon], name[colon + 1 :] or None, digest or None)
+    return ImageRef(name, None, digest or None)
+
+
+def container_images(resource: Resource) -> Iterator[tuple[str, str]]:
+    """(container name, image) of every container and init container with a known image."""
+    template = pod_template(resource.type, resource.props)
+    if template is None:
+        return
+    for container in template.containers(init=True):
+        image = container.get("image")
+        if isinstance(image, str) and not is_unknown(image):
+            yield container_name(container), image
+
+
+def _build_tags(resource: Resource) -> Iterator[str]:
+    if resource.type != BUILD_IMAGE_TYPE:
+        return
+    for tag in as_list(resource.props.get("tags")):
+        if isinstance(tag, str) and not is_unknown(tag):
+            yield tag
+
+
+def check_registry(resource: Resource, config: Config) -> Iterator[str]:
+    allowed = [p for p in as_list(config.get("allowedRegistries")) if isinstance(p, str)]
+    if not allowed:
+        return
+    refs = [(f"container {name!r}", image) for name, image in container_images(resource)]
+    refs += [("build tag", tag) for tag in _build_tags(resource)]
+    for what, image in refs:
+        if not any(image.startswith(prefix) for prefix in allowed):
+            yield f"{what} image {image} is not from an allowed registry ({', '.join(allowed)})"
+
+
+def check_digest(resource: Resource, config: Config) -> Iterator[str]:
+    for name, image in container_images(resource):
+        digest = parse_image(image).digest
+        if digest is None or not DIGEST.match(digest):
+            yield f"container {name!r} image {image} is not pinned by digest (@sha256:...)"
+
+
+def check_latest(resource: Resource, config: Config) -> Iterator[str]:
+    refs = [(f"container {name!r}", image) for name, image in container_images(resource)]
+    refs += [("build tag", tag) for tag in _build_tags(resource)]
+    for what, image in refs:
+        ref = parse_image(image)
+        if ref.tag == "latest" or (ref.tag is None and ref.digest is None):
+            yield f"{what} image {image} uses the latest tag"
+
+
+REGISTRY_SCHEMA: dict[str, dict[str, Any]] = {
+    "allowedRegistries": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Image reference prefixes allowed, e.g. the stack's Artifact Registry.",
+    }
+}
+
+POLICIES = [
+    resource_policy(
+        "image-allowed-registry",
+        "Images come from the stack's own registry.",
+        check_registry,
+        REGISTRY_SCHEMA,
+    ),
+    resource_policy(
+        "image-pinned-by-digest",
+        "Container images are pinned by digest so a tag move cannot change what runs.",
+        check_digest,
+    ),
+    resource_policy(
+        "image-no-latest-tag",
+        "Images never use the mutable `latest` tag.",
+        check_latest,
+    ),
+]

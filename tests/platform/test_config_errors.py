@@ -1,0 +1,85 @@
+"""Bad platform settings end in one ConfigError line naming the file and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.config import ConfigError, parse_stack
+from tests.platform.conftest import stack_values
+
+
+def _error(stack: str, **changes: object) -> ConfigError:
+    values = stack_values(stack)
+    for key, value in changes.items():
+        values[f"servestack:{key}"] = value
+    with pytest.raises(ConfigError) as caught:
+        parse_stack(stack, values)
+    return caught.value
+
+
+def _pools_with(stack: str, index: int, **fields: object) -> list[dict[str, object]]:
+    pools: list[dict[str, object]] = stack_values(stack)["servestack:nodePools"]
+    pools[index].update(fields)
+    return pools
+
+
+@pytest.mark.parametrize(
+    ("gpu_type", "machine", "family"),
+    [
+        ("nvidia-l4", "n1-standard-8", "g2-*"),
+        ("nvidia-tesla-t4", "g2-standard-8", "n1-*"),
+        ("nvidia-tesla-a100", "n2-standard-8", "a2-*"),
+        ("nvidia-h100-80gb", "a2-highgpu-1g", "a3-*"),
+    ],
+)
+def test_gpu_type_must_fit_machine_family(gpu_type: str, machine: str, family: str) -> None:
+    pools = _pools_with("prod", 1, machineType=machine, gpu={"type": gpu_type, "count": 1})
+    error = _error("prod", nodePools=pools)
+    assert error.file == "stacks/Pulumi.prod.yaml"
+    assert error.key == "servestack:nodePools[1].gpu.type"
+    assert f"{gpu_type} needs machine type {family}, not {machine}" in error.message
+    assert "\n" not in str(error)
+
+
+def test_unknown_gpu_type_lists_the_allowed_ones() -> None:
+    pools = _pools_with("prod", 1, gpu={"type": "nvidia-rtx-9090"})
+    error = _error("prod", nodePools=pools)
+    assert error.key == "servestack:nodePools[1].gpu.type"
+    assert "unknown GPU type 'nvidia-rtx-9090'" in error.message
+    assert "nvidia-l4" in error.message
+
+
+def test_pool_min_above_max_is_rejected() -> None:
+    pools = _pools_with("prod", 0, autoscaling={"min": 5, "max": 2})
+    error = _error("prod", nodePools=pools)
+    assert error.key == "servestack:nodePools[0].autoscaling.min"
+    assert error.message == "must be <= max (5 > 2)"
+
+
+def test_gpu_budget_smaller_than_a_pool_max() -> None:
+    error = _error("prod", gpuBudget=4)
+    assert error.key == "servestack:nodePools[1].autoscaling.max"
+    assert "pool can hold 6 GPUs (max 6 x 1)" in error.message
+    assert "servestack:gpuBudget 4" in error.message
+
+
+def test_gpu_budget_counts_every_zone_of_a_regional_per_zone_pool() -> None:
+    pools = _pools_with(
+        "prod", 1, autoscaling={"min": 1, "max": 2, "perZone": True, "locationPolicy": "ANY"}
+    )
+    error = _error("prod", nodePools=pools, gpuBudget=5)
+    assert error.key == "servestack:nodePools[1].autoscaling.max"
+    assert "pool can hold 6 GPUs (max 2 x 1 x 3 zones)" in error.message
+
+
+def test_per_zone_counts_of_a_zonal_pool_are_not_multiplied() -> None:
+    pools = _pools_with("dev", 1, autoscaling={"min": 0, "max": 2, "perZone": True})
+    values = stack_values("dev")
+    values["servestack:nodePools"] = pools
+    assert parse_stack("dev", values).gpu_budget == 2
+
+
+def test_local_stack_takes_no_node_pools() -> None:
+    error = _error("local", nodePools=stack_values("dev")["servestack:nodePools"])
+    assert error.key == "servestack:nodePools"
+    assert error.message == "must be empty for a local stack"

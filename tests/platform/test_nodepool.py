@@ -1,0 +1,146 @@
+"""Node pool inputs from the spec: autoscaling, upgrades, hardened nodes, GPUs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.config import NodePoolSpec
+from infra.platform.nodepool import (
+    autoscaling,
+    guest_accelerators,
+    initial_node_count,
+    node_config,
+    node_pool_args,
+    node_pool_options,
+    upgrade_settings,
+)
+from tests.platform.conftest import spec_of, variant
+
+SA = "serve-prod-nodes@acme-ml-serving-prod.iam.gserviceaccount.com"
+
+
+def _pool(**fields: Any) -> NodePoolSpec:
+    return NodePoolSpec.model_validate({"name": "p", "machineType": "n2-standard-4", **fields})
+
+
+def test_per_zone_autoscaling_uses_per_zone_counts() -> None:
+    pool = _pool(autoscaling={"min": 1, "max": 4, "perZone": True})
+    assert autoscaling(pool) == {
+        "min_node_count": 1,
+        "max_node_count": 4,
+        "location_policy": "BALANCED",
+    }
+    assert initial_node_count(pool) == 1
+
+
+def test_total_autoscaling_uses_total_counts_and_location_policy() -> None:
+    pool = _pool(autoscaling={"min": 2, "max": 6, "locationPolicy": "ANY"})
+    assert autoscaling(pool) == {
+        "total_min_node_count": 2,
+        "total_max_node_count": 6,
+        "location_policy": "ANY",
+    }
+    # Per-zone start size: at most one node per zone, the autoscaler takes over.
+    assert initial_node_count(pool) == 1
+    assert initial_node_count(_pool(autoscaling={"min": 0, "max": 2})) == 0
+
+
+def test_surge_upgrade_settings() -> None:
+    pool = _pool(upgrade={"strategy": "SURGE", "maxSurge": 2, "maxUnavailable": 1})
+    assert upgrade_settings(pool) == {"strategy": "SURGE", "max_surge": 2, "max_unavailable": 1}
+
+
+def test_blue_green_upgrade_with_soak() -> None:
+    pool = _pool(upgrade={"strategy": "BLUE_GREEN", "blueGreenSoakSeconds": 1800})
+    settings = upgrade_settings(pool)
+    assert settings["strategy"] == "BLUE_GREEN"
+    assert "max_surge" not in settings
+    green = settings["blue_green_settings"]
+    assert green["node_pool_soak_duration"] == "1800s"
+    assert green["standard_rollout_policy"]["batch_node_count"] == 1
+
+
+def test_cpu_pool_has_no_accelerator_and_no_taint() -> None:
+    config = node_config(_pool(), spec_of("prod"), SA)
+    assert guest_accelerators(_pool()) == []
+    assert "guest_accelerators" not in config
+    assert "taints" not in config
+
+
+def test_gpu_pool_accelerator_driver_sharing_taint_and_label() -> None:
+    spec = spec_of("dev")
+    pool = spec.node_pools[1]
+    config = node_config(pool, spec, SA)
+    assert config["guest_accelerators"] == [
+        {
+            "type": "nvidia-tesla-t4",
+            "count": 1,
+            "gpu_driver_installation_config": {"gpu_driver_version": "LATEST"},
+            "gpu_sharing_config": {
+                "gpu_sharing_strategy": "TIME_SHARING",
+                "max_shared_clients_per_gpu": 2,
+            },
+        }
+    ]
+    assert config["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+    ]
+    assert config["labels"]["servestack.io/accelerator"] == "nvidia-tesla-t4"
+
+
+def test_gpu_pool_without_sharing_has_no_sharing_config() -> None:
+    pool = spec_of("prod").node_pools[1]
+    (accelerator,) = guest_accelerators(pool)
+    assert accelerator["type"] == "nvidia-l4"
+    assert "gpu_sharing_config" not in accelerator
+
+
+def test_node_config_is_hardened_and_labelled() -> None:
+    spec = spec_of("prod")
+    config = node_config(spec.node_pools[0], spec, SA)
+    assert config["image_type"] == "COS_CONTAINERD"
+    assert config["gcfs_config"] == {"enabled": True}
+    assert config["shielded_instance_config"] == {
+        "enable_secure_boot": True,
+        "enable_integrity_monitoring": True,
+    }
+    assert config["workload_metadata_config"] == {"mode": "GKE_METADATA"}
+    assert config["metadata"] == {"disable-legacy-endpoints": "true"}
+    assert config["oauth_scopes"] == ["https://www.googleapis.com/auth/cloud-platform"]
+    assert config["service_account"] == SA
+    assert config["resource_labels"] == spec.labels.as_dict()
+    assert config["labels"]["workload"] == "serving"
+    assert config["spot"] is False
+
+
+def test_spot_pools_are_spot() -> None:
+    spec = spec_of("dev")
+    assert all(node_config(p, spec, SA)["spot"] for p in spec.node_pools)
+
+
+def test_pool_service_account_overrides_the_dedicated_one() -> None:
+    pools = [
+        {**p, "serviceAccount": "123-compute@developer.gserviceaccount.com"}
+        if p["name"] == "cpu"
+        else p
+        for p in spec_of("prod").model_dump(by_alias=True, exclude_none=True)["nodePools"]
+    ]
+    spec = variant("prod", nodePools=pools)
+    config = node_config(spec.node_pools[0], spec, SA)
+    assert config["service_account"] == "123-compute@developer.gserviceaccount.com"
+    assert node_config(spec.node_pools[1], spec, SA)["service_account"] == SA
+
+
+def test_node_pool_args_are_complete_and_deterministic() -> None:
+    spec = spec_of("prod")
+    args = node_pool_args(spec.node_pools[1], spec, SA)
+    assert args == node_pool_args(spec.node_pools[1], spec, SA)
+    assert args["name"] == "gpu-l4"
+    assert args["location"] == "europe-west4"
+    assert args["project"] == "acme-ml-serving-prod"
+    assert args["management"] == {"auto_repair": True, "auto_upgrade": True}
+    assert "service_account" not in node_pool_args(spec.node_pools[1], spec)["node_config"]
+
+
+def test_node_pool_options_leave_node_count_to_the_autoscaler() -> None:
+    assert node_pool_options().ignore_changes == ["initialNodeCount"]

@@ -1,0 +1,75 @@
+"""Scheduling onto pools: selector by GKE pool label, GPU toleration matching the taint."""
+
+from __future__ import annotations
+
+from infra.config import NodePoolSpec
+from infra.platform.placement import (
+    ACCELERATOR_LABEL,
+    NODE_POOL_LABEL,
+    PoolPlacement,
+    gpu_taint,
+    gpu_toleration,
+    pool_node_labels,
+    pool_placement,
+)
+from infra.platform.platform import placements
+from tests.platform.conftest import spec_of
+
+GPU_POOL = NodePoolSpec.model_validate(
+    {"name": "gpu-l4", "machineType": "g2-standard-8", "gpu": {"type": "nvidia-l4"}}
+)
+CPU_POOL = NodePoolSpec.model_validate(
+    {"name": "cpu", "machineType": "n2-standard-4", "labels": {"workload": "serving"}}
+)
+
+
+def test_cpu_pool_placement_selects_the_pool_only() -> None:
+    placement = pool_placement(CPU_POOL)
+    assert placement == PoolPlacement(
+        pool="cpu", gpu_type=None, node_selector={NODE_POOL_LABEL: "cpu"}, tolerations=[]
+    )
+
+
+def test_gpu_pool_placement_selects_accelerator_and_tolerates_the_taint() -> None:
+    placement = pool_placement(GPU_POOL)
+    assert placement.gpu_type == "nvidia-l4"
+    assert placement.node_selector == {
+        ACCELERATOR_LABEL: "nvidia-l4",
+        NODE_POOL_LABEL: "gpu-l4",
+    }
+    assert placement.tolerations == [
+        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
+    ]
+
+
+def test_toleration_matches_the_taint_the_pool_carries() -> None:
+    taint, toleration = gpu_taint(), gpu_toleration()
+    assert (taint["key"], taint["value"]) == (toleration["key"], toleration["value"])
+    # GKE's API spells the effect NO_SCHEDULE, Kubernetes NoSchedule.
+    assert taint["effect"] == "NO_SCHEDULE"
+    assert toleration["effect"] == "NoSchedule"
+
+
+def test_node_labels_merge_stack_pool_and_accelerator_labels_sorted() -> None:
+    stack = {"team": "ml", "env": "prod", "cost-center": "cc-1"}
+    gpu_labels = pool_node_labels(GPU_POOL, stack)
+    assert gpu_labels == {**stack, ACCELERATOR_LABEL: "nvidia-l4"}
+    assert list(gpu_labels) == sorted(gpu_labels)
+    assert pool_node_labels(CPU_POOL, stack) == {**stack, "workload": "serving"}
+
+
+def test_placements_cover_every_pool_of_every_gke_stack() -> None:
+    prod = placements(spec_of("prod"))
+    assert list(prod) == ["cpu", "gpu-l4"]
+    assert prod["gpu-l4"].gpu_type == "nvidia-l4"
+    assert placements(spec_of("dev"))["gpu-t4"].gpu_type == "nvidia-tesla-t4"
+    assert placements(spec_of("local")) == {}
+
+
+def test_placement_is_frozen() -> None:
+    placement = pool_placement(CPU_POOL)
+    try:
+        placement.pool = "other"  # type: ignore[misc]
+    except AttributeError:
+        return
+    raise AssertionError("PoolPlacement must be immutable")

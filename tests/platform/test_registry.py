@@ -1,0 +1,53 @@
+"""Artifact Registry inputs: docker format, cleanup policies, immutability, protection."""
+
+from __future__ import annotations
+
+from infra.platform.registry import (
+    cleanup_policies,
+    registry_url,
+    repository_args,
+    repository_options,
+)
+from tests.platform.conftest import spec_of
+
+
+def test_cleanup_keeps_recent_and_deletes_old_untagged() -> None:
+    assert cleanup_policies(spec_of("prod")) == [
+        {
+            "id": "delete-untagged",
+            "action": "DELETE",
+            "condition": {"tag_state": "UNTAGGED", "older_than": f"{14 * 86400}s"},
+        },
+        {"id": "keep-recent", "action": "KEEP", "most_recent_versions": {"keep_count": 30}},
+    ]
+    dev = {p["id"]: p for p in cleanup_policies(spec_of("dev"))}
+    assert dev["keep-recent"]["most_recent_versions"] == {"keep_count": 5}
+    assert dev["delete-untagged"]["condition"]["older_than"] == "259200s"
+
+
+def test_repository_is_docker_in_the_stack_region_with_labels() -> None:
+    spec = spec_of("staging")
+    args = repository_args(spec)
+    assert args["format"] == "DOCKER"
+    assert args["location"] == "europe-west4"
+    assert args["repository_id"] == "serving-models"
+    assert args["project"] == "acme-ml-serving-staging"
+    assert args["labels"] == spec.labels.as_dict()
+    assert args["cleanup_policy_dry_run"] is False
+
+
+def test_immutable_tags_where_the_stack_asks() -> None:
+    assert repository_args(spec_of("prod"))["docker_config"] == {"immutable_tags": True}
+    assert repository_args(spec_of("dev"))["docker_config"] == {"immutable_tags": False}
+
+
+def test_protected_registry_survives_destroy() -> None:
+    prod, staging = repository_options(spec_of("prod")), repository_options(spec_of("staging"))
+    assert (prod.protect, prod.retain_on_delete) == (True, True)
+    assert (staging.protect, staging.retain_on_delete) == (False, False)
+
+
+def test_registry_url_shape() -> None:
+    assert (
+        registry_url("europe-west4", "acme", "models") == "europe-west4-docker.pkg.dev/acme/models"
+    )

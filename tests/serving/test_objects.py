@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from infra.serving import namespace_objects, objects
+from infra.serving.labels import TRACK_LABEL, object_labels, version_label
+from tests.serving.conftest import spec_of
+from tests.serving.helpers import with_server
+
+NS = "serving"
+
+
+def test_cluster_service_ports_and_selector() -> None:
+    spec = spec_of("prod")
+    svc = objects.cluster_service(spec, spec.servers[0], NS)
+    assert svc["spec"]["type"] == "ClusterIP"
+    assert [(p["name"], p["port"], p["appProtocol"]) for p in svc["spec"]["ports"]] == [
+        ("grpc", 8500, "kubernetes.io/h2c"),
+        ("http", 8501, "http"),
+    ]
+    selector = svc["spec"]["selector"]
+    assert TRACK_LABEL not in selector
+    assert "app.kubernetes.io/version" not in selector
+
+
+def test_load_balancer_per_expose_setting() -> None:
+    prod = spec_of("prod")
+    internal = objects.load_balancer_service(prod, prod.servers[0], NS)
+    assert internal is not None
+    assert internal["metadata"]["annotations"] == {
+        "networking.gke.io/load-balancer-type": "Internal"
+    }
+    assert objects.load_balancer_service(spec_of("dev"), spec_of("dev").servers[0], NS) is None
+    external = prod.model_copy(
+        update={"serving": prod.serving.model_copy(update={"expose": "external"})}
+    )
+    # Rendered even without ranges: the policy pack, not the renderer, judges it.
+    open_lb = objects.load_balancer_service(external, external.servers[0], NS)
+    assert open_lb is not None and "loadBalancerSourceRanges" not in open_lb["spec"]
+    ranged = external.model_copy(
+        update={
+            "serving": external.serving.model_copy(update={"source_ranges": ["203.0.113.0/24"]})
+        }
+    )
+    lb = objects.load_balancer_service(ranged, ranged.servers[0], NS)
+    assert lb is not None
+    assert lb["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
+    assert "annotations" not in lb["metadata"]
+    policy = objects.network_policy(ranged, ranged.servers[0], NS)
+    assert {"ipBlock": {"cidr": "203.0.113.0/24"}} in policy["spec"]["ingress"][0]["from"]
+
+
+def test_autoscaler_cpu_custom_metric_and_behavior() -> None:
+    spec = spec_of("prod")
+    hpa = objects.autoscaler(spec, spec.servers[0], NS)["spec"]
+    assert hpa["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "inception",
+    }
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
+    cpu, custom = hpa["metrics"]
+    assert cpu["resource"]["target"] == {"type": "Utilization", "averageUtilization": 60}
+    assert custom["type"] == "Pods"
+    assert custom["pods"]["target"] == {"type": "AverageValue", "averageValue": "40"}
+    assert hpa["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
+    assert hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300
+    external = with_server(
+        spec,
+        "resnet",
+        autoscaling={
+            "min": 3,
+            "max": 12,
+            "metric": {"type": "External", "name": "m", "target_average_value": "5"},
+        },
+    )
+    metrics = objects.autoscaler(external, external.servers[1], NS)["spec"]["metrics"]
+    assert metrics[1] == {
+        "type": "External",
+        "external": {
+            "metric": {"name": "m"},
+            "target": {"type": "AverageValue", "averageValue": "5"},
+        },
+    }
+
+
+def test_disruption_budget_only_from_two_replicas() -> None:
+    prod = spec_of("prod")
+    pdb = objects.disruption_budget(prod, prod.servers[1], NS)
+    assert pdb is not None
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+    dev = spec_of("dev")
+    assert objects.disruption_budget(dev, dev.servers[0], NS) is None
+
+
+def test_network_policy_allows_named_callers_and_scrapers() -> None:
+    prod = spec_of("prod")
+    policy = objects.network_policy(prod, prod.servers[0], NS)["spec"]
+    callers, scrape = policy["ingress"]
+    assert callers["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "api-gateway"}}},
+        {"ipBlock": {"cidr": "10.30.0.0/20"}},
+    ]
+    assert [p["port"] for p in callers["ports"]] == [8500, 8501]
+    assert scrape["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "gmp-system"
+    }
+    local = spec_of("local")
+    assert objects.network_policy(local, local.servers[0], NS)["spec"]["ingress"] == []
+
+
+def test_pod_monitoring_only_on_gke_with_monitoring() -> None:
+    dev = spec_of("dev")
+    monitor = objects.pod_monitoring(dev, dev.servers[0], NS)
+    assert monitor is not None
+    assert monitor["apiVersion"] == "monitoring.googleapis.com/v1"
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/monitoring/prometheus/metrics", "interval": "30s"}
+    ]
+    local = spec_of("local")
+    assert objects.pod_monitoring(local, local.servers[0], NS) is None
+
+
+def test_service_account_identity() -> None:
+    dev = spec_of("dev")
+    sa = objects.service_account(dev, dev.servers[0], NS)
+    assert sa["automountServiceAccountToken"] is False
+    assert "annotations" not in sa["metadata"]
+    wi = with_server(dev, "tiny", gcp_service_account="r@p.iam.gserviceaccount.com")
+    sa = objects.service_account(wi, wi.servers[0], NS)
+    assert sa["metadata"]["annotations"] == {
+        "iam.gke.io/gcp-service-account": "r@p.iam.gserviceaccount.com"
+    }
+
+
+def test_namespace_enforces_restricted_pod_security() -> None:
+    spec = spec_of("prod")
+    ns = namespace_objects.namespace(spec)
+    assert ns["metadata"]["name"] == "serving"
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    deny = namespace_objects.default_deny(spec, "serving")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+
+
+def test_labels() -> None:
+    spec = spec_of("staging")
+    labels = object_labels(spec, spec.servers[0])
+    assert labels["app.kubernetes.io/version"] == "2.19.1"
+    assert labels["app.kubernetes.io/part-of"] == "servestack"
+    assert labels["env"] == "staging"
+    long = version_label([(f"model-{i}", [1, 2, 3]) for i in range(10)])
+    assert len(long) <= 63 and long[-9] == "-"
