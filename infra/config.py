@@ -632,9 +632,11 @@ def _first_error(file: str, error: ValidationError) -> ConfigError:
             message = f"unknown key; allowed: {allowed}"
     elif detail["type"] == "missing":
         message = "required key is missing"
-    elif detail["type"] == "literal_error":
-        message = f"{message.replace('Input should be', 'must be')} (got {detail['input']!r})"
-    elif detail["type"].endswith("_type") or detail["type"].endswith("_parsing"):
+    elif (
+        detail["type"] == "literal_error"
+        or detail["type"].endswith("_type")
+        or detail["type"].endswith("_parsing")
+    ):
         message = f"{message.replace('Input should be', 'must be')} (got {detail['input']!r})"
     elif detail["type"] == "string_pattern_mismatch":
         message = f"invalid value {detail['input']!r} (must match {ctx.get('pattern')})"

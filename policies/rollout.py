@@ -153,10 +153,23 @@ def _exempt(workload: Workload, config: Config) -> bool:
     return bool(wanted) and all(labels.get(key) == value for key, value in wanted.items())
 
 
+def _unresolved_hpa(resources: list[Resource]) -> bool:
+    """An HPA whose target is not known yet may manage any Deployment."""
+    return any(
+        _kind(r) == "HorizontalPodAutoscaler"
+        and is_unknown(get(r.props, "spec", "scaleTargetRef", "name"))
+        for r in resources
+    )
+
+
 def check_min_replicas(resources: list[Resource], config: Config) -> Iterator[tuple[str, str]]:
     wanted = as_number(config.get("minReplicas")) or 1.0
+    maybe_managed = _unresolved_hpa(resources)
     for workload in workloads(resources):
         if _exempt(workload, config):
+            continue
+        replicas = get(workload.resource.props, "spec", "replicas")
+        if workload.hpa is None and replicas is None and maybe_managed:
             continue
         if workload.hpa is not None:
             value = get(workload.hpa.props, "spec", "minReplicas")

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from infra.preview.engine import Plan
 
@@ -97,12 +98,14 @@ def render(plan: Plan, console: Console) -> None:
     for resource in plan.resources:
         if not resource.custom:
             continue
-        table.add_row(short_type(resource.type), resource.name, key_settings(resource.type, resource.inputs))
+        table.add_row(
+            short_type(resource.type), resource.name, key_settings(resource.type, resource.inputs)
+        )
     console.print(table)
     for verdict in plan.policies:
         style = "red" if verdict.level == "mandatory" else "yellow"
-        console.print(
-            f"[{style}]{verdict.level}[/{style}] {verdict.policy}: {verdict.message} ({verdict.urn})",
-            highlight=False,
+        line = Text.assemble(
+            (verdict.level, style), f" {verdict.policy}: {verdict.message} ({verdict.urn})"
         )
+        console.print(line, highlight=False)
     console.print(summary_line(plan), highlight=False)

@@ -31,7 +31,7 @@ class StackConfig:
 
 
 def available_stacks(root: Path) -> list[str]:
-    """Stack names from the files in `stacks/`, in a safe deploy order (local, dev, staging, prod, others)."""
+    """Stack names found in `stacks/`, in a safe deploy order: local, dev, staging, prod."""
     order = {"local": 0, "dev": 1, "staging": 2, "prod": 3}
     names = [
         p.name[len("Pulumi.") : -len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml")

@@ -11,6 +11,7 @@ DIGEST = "sha256:" + "ab" * 32
 KUBE_PROVIDER = f"{STACK}::pulumi:providers:kubernetes::kube"
 GCP_PROVIDER = f"{STACK}::pulumi:providers:gcp::default_10_2_0"
 
+NODE_SA = "serve-prod-nodes@acme-ml-serving-prod.iam.gserviceaccount.com"
 STACK_LABELS = {"team": "ml-platform", "env": "prod", "cost-center": "cc-4120"}
 
 CONFIG: dict[str, Any] = {
@@ -82,7 +83,9 @@ def container(name: str, *, gpu: bool = False) -> dict[str, Any]:
     }
 
 
-def deployment(name: str = "resnet", *, gpu: bool = False, component: str = "server") -> dict[str, Any]:
+def deployment(
+    name: str = "resnet", *, gpu: bool = False, component: str = "server"
+) -> dict[str, Any]:
     pod_labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component}
     spec: dict[str, Any] = {
         "securityContext": {
@@ -106,7 +109,12 @@ def deployment(name: str = "resnet", *, gpu: bool = False, component: str = "ser
             "servestack.io/accelerator": "nvidia-l4",
         }
         spec["tolerations"] = [
-            {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
+            {
+                "key": "nvidia.com/gpu",
+                "operator": "Equal",
+                "value": "present",
+                "effect": "NoSchedule",
+            }
         ]
     return resource(
         "kubernetes:apps/v1:Deployment",
@@ -190,7 +198,10 @@ def cluster(location: str = "europe-west4") -> dict[str, Any]:
             "location": location,
             "removeDefaultNodePool": True,
             "initialNodeCount": 1.0,
-            "privateClusterConfig": {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.32/28"},
+            "privateClusterConfig": {
+                "enablePrivateNodes": True,
+                "masterIpv4CidrBlock": "172.16.0.32/28",
+            },
             "workloadIdentityConfig": {"workloadPool": "acme-ml-serving-prod.svc.id.goog"},
             "enableShieldedNodes": True,
             "releaseChannel": {"channel": "STABLE"},
@@ -207,12 +218,14 @@ def node_pool(
 ) -> dict[str, Any]:
     node_config: dict[str, Any] = {
         "machineType": "g2-standard-8" if gpus else "n2-standard-8",
-        "serviceAccount": "serve-prod-nodes@acme-ml-serving-prod.iam.gserviceaccount.com",
+        "serviceAccount": NODE_SA,
         "resourceLabels": dict(STACK_LABELS),
     }
     if gpus:
         node_config["guestAccelerators"] = [{"type": "nvidia-l4", "count": gpus}]
-        node_config["taints"] = [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+        node_config["taints"] = [
+            {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+        ]
     return resource(
         "gcp:container/nodePool:NodePool",
         name,
@@ -233,7 +246,7 @@ def iam_member(role: str = "roles/artifactregistry.reader") -> dict[str, Any]:
         {
             "project": "acme-ml-serving-prod",
             "role": role,
-            "member": "serviceAccount:serve-prod-nodes@acme-ml-serving-prod.iam.gserviceaccount.com",
+            "member": f"serviceAccount:{NODE_SA}",
         },
         provider=GCP_PROVIDER,
     )

@@ -55,91 +55,141 @@ def _set(target: dict[str, Any], key: str, value: Any) -> None:
 
 CASES: list[tuple[Callable[[Stack], Any], set[str]]] = [
     # images
-    (lambda s: _set(main(s), "image", "docker.io/tensorflow/serving:latest"),
-     {"image-allowed-registry", "image-pinned-by-digest", "image-no-latest-tag"}),
-    (lambda s: _set(main(s), "image", f"gcr.io/other/resnet@{b.DIGEST}"),
-     {"image-allowed-registry"}),
-    (lambda s: _set(main(s), "image", f"{b.REGISTRY}/resnet:c0ffee12"),
-     {"image-pinned-by-digest"}),
-    (lambda s: _set(main(s), "image", f"{b.REGISTRY}/resnet:latest@{b.DIGEST}"),
-     {"image-no-latest-tag"}),
+    (
+        lambda s: _set(main(s), "image", "docker.io/tensorflow/serving:latest"),
+        {"image-allowed-registry", "image-pinned-by-digest", "image-no-latest-tag"},
+    ),
+    (
+        lambda s: _set(main(s), "image", f"gcr.io/other/resnet@{b.DIGEST}"),
+        {"image-allowed-registry"},
+    ),
+    (lambda s: _set(main(s), "image", f"{b.REGISTRY}/resnet:c0ffee12"), {"image-pinned-by-digest"}),
+    (
+        lambda s: _set(main(s), "image", f"{b.REGISTRY}/resnet:latest@{b.DIGEST}"),
+        {"image-no-latest-tag"},
+    ),
     # containers
     (lambda s: main(s)["resources"].pop("limits"), {"container-resources"}),
     (lambda s: main(s)["resources"]["requests"].pop("memory"), {"container-resources"}),
     (lambda s: pod(s, "inception").pop("tolerations"), {"gpu-scheduling"}),
-    (lambda s: main(s, "inception")["resources"]["limits"].pop("nvidia.com/gpu"),
-     {"gpu-scheduling", "gpu-image-match"}),
-    (lambda s: _set(main(s), "image", f"{b.REGISTRY}/resnet-gpu:c0ffee12@{b.DIGEST}"),
-     {"gpu-image-match"}),
+    (
+        lambda s: main(s, "inception")["resources"]["limits"].pop("nvidia.com/gpu"),
+        {"gpu-scheduling", "gpu-image-match"},
+    ),
+    (
+        lambda s: _set(main(s), "image", f"{b.REGISTRY}/resnet-gpu:c0ffee12@{b.DIGEST}"),
+        {"gpu-image-match"},
+    ),
     # probes
     (lambda s: main(s).pop("startupProbe"), {"container-probes"}),
     (lambda s: _set(main(s), "livenessProbe", b.probe("/v1/models/m")), {"container-probes"}),
     # pod security
     (lambda s: pod(s)["securityContext"].pop("runAsNonRoot"), {"pod-security-context"}),
     (lambda s: _set(pod(s)["securityContext"], "runAsUser", 0.0), {"pod-security-context"}),
-    (lambda s: _set(main(s)["securityContext"], "allowPrivilegeEscalation", True),
-     {"pod-security-context"}),
+    (
+        lambda s: _set(main(s)["securityContext"], "allowPrivilegeEscalation", True),
+        {"pod-security-context"},
+    ),
     (lambda s: main(s)["securityContext"].pop("readOnlyRootFilesystem"), {"pod-security-context"}),
-    (lambda s: _set(main(s)["securityContext"], "capabilities", {"drop": ["NET_RAW"]}),
-     {"pod-security-context"}),
-    (lambda s: _set(pod(s)["securityContext"], "seccompProfile", {"type": "Unconfined"}),
-     {"pod-security-context"}),
+    (
+        lambda s: _set(main(s)["securityContext"], "capabilities", {"drop": ["NET_RAW"]}),
+        {"pod-security-context"},
+    ),
+    (
+        lambda s: _set(pod(s)["securityContext"], "seccompProfile", {"type": "Unconfined"}),
+        {"pod-security-context"},
+    ),
     (lambda s: _set(pod(s), "hostNetwork", True), {"pod-host-isolation"}),
     (lambda s: _set(pod(s), "hostPID", True), {"pod-host-isolation"}),
-    (lambda s: _set(pod(s), "volumes", [{"name": "h", "hostPath": {"path": "/"}}]),
-     {"pod-host-isolation"}),
+    (
+        lambda s: _set(pod(s), "volumes", [{"name": "h", "hostPath": {"path": "/"}}]),
+        {"pod-host-isolation"},
+    ),
     # rollout
-    (lambda s: _set(deployment(s)["spec"]["strategy"]["rollingUpdate"], "maxUnavailable", 1.0),
-     {"rolling-update-zero-unavailable"}),
-    (lambda s: _set(deployment(s)["spec"], "strategy", {"type": "Recreate"}),
-     {"rolling-update-zero-unavailable"}),
+    (
+        lambda s: _set(deployment(s)["spec"]["strategy"]["rollingUpdate"], "maxUnavailable", 1.0),
+        {"rolling-update-zero-unavailable"},
+    ),
+    (
+        lambda s: _set(deployment(s)["spec"], "strategy", {"type": "Recreate"}),
+        {"rolling-update-zero-unavailable"},
+    ),
     (lambda s: pod(s).pop("topologySpreadConstraints"), {"zone-topology-spread"}),
-    (lambda s: _set(find(s, ":HorizontalPodAutoscaler", "resnet-hpa")["spec"], "maxReplicas", 1.0),
-     {"hpa-bounds"}),
-    (lambda s: _set(find(s, ":HorizontalPodAutoscaler", "resnet-hpa")["spec"], "minReplicas", 1.0),
-     {"min-replicas"}),
-    (lambda s: s.remove(next(r for r in s if r["name"] == "resnet-pdb")),
-     {"pdb-for-autoscaled"}),
+    (
+        lambda s: _set(
+            find(s, ":HorizontalPodAutoscaler", "resnet-hpa")["spec"], "maxReplicas", 1.0
+        ),
+        {"hpa-bounds"},
+    ),
+    (
+        lambda s: _set(
+            find(s, ":HorizontalPodAutoscaler", "resnet-hpa")["spec"], "minReplicas", 1.0
+        ),
+        {"min-replicas"},
+    ),
+    (lambda s: s.remove(next(r for r in s if r["name"] == "resnet-pdb")), {"pdb-for-autoscaled"}),
     (lambda s: _set(deployment(s)["spec"], "replicas", 3.0), {"no-replicas-with-hpa"}),
     # exposure
     (lambda s: s.append(b.service("public", type_="LoadBalancer")), {"no-public-load-balancer"}),
-    (lambda s: s.append(b.service("open", type_="LoadBalancer",
-                                  loadBalancerSourceRanges=["0.0.0.0/0"])),
-     {"no-public-load-balancer"}),
+    (
+        lambda s: s.append(
+            b.service("open", type_="LoadBalancer", loadBalancerSourceRanges=["0.0.0.0/0"])
+        ),
+        {"no-public-load-balancer"},
+    ),
     (lambda s: s.append(b.service("np", type_="NodePort")), {"no-node-port"}),
     # cluster
-    (lambda s: _set(find(s, ":Cluster")["privateClusterConfig"], "enablePrivateNodes", False),
-     {"gke-private-nodes"}),
+    (
+        lambda s: _set(find(s, ":Cluster")["privateClusterConfig"], "enablePrivateNodes", False),
+        {"gke-private-nodes"},
+    ),
     (lambda s: find(s, ":Cluster").pop("workloadIdentityConfig"), {"gke-workload-identity"}),
     (lambda s: _set(find(s, ":Cluster"), "enableShieldedNodes", False), {"gke-shielded-nodes"}),
-    (lambda s: _set(find(s, ":Cluster"), "releaseChannel", {"channel": "UNSPECIFIED"}),
-     {"gke-release-channel"}),
+    (
+        lambda s: _set(find(s, ":Cluster"), "releaseChannel", {"channel": "UNSPECIFIED"}),
+        {"gke-release-channel"},
+    ),
     (lambda s: find(s, ":Cluster").pop("datapathProvider"), {"gke-network-policy"}),
     (lambda s: _set(find(s, ":Cluster"), "deletionProtection", False), {"gke-deletion-protection"}),
-    (lambda s: find(s, ":NodePool", "cpu")["nodeConfig"].pop("serviceAccount"),
-     {"node-pool-service-account"}),
-    (lambda s: _set(find(s, ":NodePool", "cpu")["nodeConfig"], "serviceAccount",
-                    "123456789-compute@developer.gserviceaccount.com"),
-     {"node-pool-service-account"}),
+    (
+        lambda s: find(s, ":NodePool", "cpu")["nodeConfig"].pop("serviceAccount"),
+        {"node-pool-service-account"},
+    ),
+    (
+        lambda s: _set(
+            find(s, ":NodePool", "cpu")["nodeConfig"],
+            "serviceAccount",
+            "123456789-compute@developer.gserviceaccount.com",
+        ),
+        {"node-pool-service-account"},
+    ),
     (lambda s: find(s, ":NodePool", "gpu-l4")["nodeConfig"].pop("taints"), {"gpu-node-pool-taint"}),
     (lambda s: _set(find(s, ":IAMMember"), "role", "roles/editor"), {"iam-no-basic-roles"}),
     # cost
-    (lambda s: s.append(b.node_pool("gpu-extra", autoscaling={"maxNodeCount": 1.0})),
-     {"gpu-budget"}),
-    (lambda s: _set(find(s, ":NodePool", "gpu-l4"), "autoscaling", {"maxNodeCount": 6.0}),
-     {"gpu-budget"}),
+    (
+        lambda s: s.append(b.node_pool("gpu-extra", autoscaling={"maxNodeCount": 1.0})),
+        {"gpu-budget"},
+    ),
+    (
+        lambda s: _set(find(s, ":NodePool", "gpu-l4"), "autoscaling", {"maxNodeCount": 6.0}),
+        {"gpu-budget"},
+    ),
     # labels
-    (lambda s: find(s, ":Service")["metadata"]["labels"].pop("app.kubernetes.io/version"),
-     {"kubernetes-labels"}),
+    (
+        lambda s: find(s, ":Service")["metadata"]["labels"].pop("app.kubernetes.io/version"),
+        {"kubernetes-labels"},
+    ),
     (lambda s: _set(deployment(s)["metadata"]["labels"], "env", "dev"), {"kubernetes-labels"}),
     (lambda s: find(s, ":Repository")["labels"].pop("cost-center"), {"gcp-labels"}),
     (lambda s: find(s, ":NodePool", "cpu")["nodeConfig"].pop("resourceLabels"), {"gcp-labels"}),
 ]
 
 
-@pytest.mark.parametrize(("mutate", "rules"), CASES, ids=[
-    f"{index}-{'+'.join(sorted(rules))}" for index, (_, rules) in enumerate(CASES)
-])
+@pytest.mark.parametrize(
+    ("mutate", "rules"),
+    CASES,
+    ids=[f"{index}-{'+'.join(sorted(rules))}" for index, (_, rules) in enumerate(CASES)],
+)
 def test_violation_trips_its_rule(mutate: Callable[[Stack], Any], rules: set[str]) -> None:
     stack = b.compliant_stack()
     mutate(stack)
@@ -154,7 +204,9 @@ def test_advisory_config_lists_the_same_violations_as_advisory() -> None:
     main(stack)["image"] = "docker.io/tensorflow/serving:latest"
     verdicts = evaluate(stack, b.advisory(b.CONFIG))
     assert {v.policy for v in verdicts} == {
-        "image-allowed-registry", "image-pinned-by-digest", "image-no-latest-tag"
+        "image-allowed-registry",
+        "image-pinned-by-digest",
+        "image-no-latest-tag",
     }
     assert {v.level for v in verdicts} == {"advisory"}
 

@@ -1,0 +1,72 @@
+"""GPU budget arithmetic over zones, and the pack entry point the CLI runs."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.base import Resource
+from policies.cost import gpu_pools
+from policies.pack import PACK_NAME, POLICIES
+from policies.values import to_plain
+from tests.policies import builders as b
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def as_resources(items: list[dict[str, Any]]) -> list[Resource]:
+    return [Resource(i["type"], i["urn"], i["name"], to_plain(i["inputs"])) for i in items]
+
+
+@pytest.mark.parametrize(
+    ("cluster_location", "pool_inputs", "expected"),
+    [
+        ("europe-west4", {"autoscaling": {"totalMaxNodeCount": 6.0}}, 12.0),
+        ("europe-west4", {"autoscaling": {"maxNodeCount": 2.0}}, 12.0),
+        ("europe-west4-a", {"autoscaling": {"maxNodeCount": 2.0}, "location": None}, 4.0),
+        (
+            "europe-west4",
+            {
+                "autoscaling": {"maxNodeCount": 2.0},
+                "nodeLocations": ["europe-west4-a", "europe-west4-b"],
+            },
+            8.0,
+        ),
+        ("europe-west4", {"autoscaling": None, "nodeCount": 1.0}, 6.0),
+    ],
+)
+def test_gpu_pool_upper_bound(
+    cluster_location: str, pool_inputs: dict[str, Any], expected: float
+) -> None:
+    pool = b.node_pool(gpus=2.0)
+    for key, value in pool_inputs.items():
+        if value is None:
+            pool["inputs"].pop(key, None)
+        else:
+            pool["inputs"][key] = value
+    (found,) = gpu_pools(as_resources([b.cluster(cluster_location), pool]))
+    assert found.max_gpus == expected
+
+
+def test_cpu_pools_do_not_count() -> None:
+    assert gpu_pools(as_resources([b.cluster(), b.node_pool("cpu", gpus=0.0)])) == []
+
+
+def test_pack_entry_point_builds_the_pack_with_every_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pulumi_policy
+
+    built: dict[str, Any] = {}
+
+    def record(**kwargs: Any) -> None:
+        built.update(kwargs)
+
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", record)
+    runpy.run_path(str(ROOT / "policies" / "__main__.py"), run_name="__main__")
+    assert built["name"] == PACK_NAME
+    assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
+    assert len({p.name for p in POLICIES}) == len(POLICIES)
