@@ -633,15 +633,15 @@ def _first_error(file: str, error: ValidationError) -> ConfigError:
     elif detail["type"] == "missing":
         message = "required key is missing"
     elif (
-        detail["type"] == "literal_error"
+        detail["type"] in {"literal_error", "enum"}
         or detail["type"].endswith("_type")
         or detail["type"].endswith("_parsing")
     ):
-        message = f"{message.replace('Input should be', 'must be')} (got {detail['input']!r})"
+        message = f"{message.replace('Input should be', 'must be')} (got {_short(detail['input'])})"
     elif detail["type"] == "string_pattern_mismatch":
-        message = f"invalid value {detail['input']!r} (must match {ctx.get('pattern')})"
+        message = f"invalid value {_short(detail['input'])} (must match {ctx.get('pattern')})"
     elif detail["type"] in {"greater_than_equal", "less_than_equal", "too_short", "too_long"}:
-        message = f"{message.replace('Input should be', 'must be')} (got {detail['input']!r})"
+        message = f"{message.replace('Input should be', 'must be')} (got {_short(detail['input'])})"
     if loc and loc[0] in _TOP_LEVEL_KEYS:
         key = {"gcp_project": "gcp:project", "gcp_region": "gcp:region"}.get(
             str(loc[0]), str(loc[0])
@@ -767,3 +767,9 @@ def _decode(raw: str) -> Any:
 
 def relative_to_root(path: str) -> PurePosixPath:
     return PurePosixPath(path)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A value for an error line: its repr, cut so the line stays one readable line."""
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -99,7 +99,16 @@ def preview(
     from infra.preview.manifests import write_manifests
     from infra.preview.render import render
 
+    from infra.preview.stackfile import load_config_spec, read_stack_config
+
+    try:  # every selected stack file is validated before any program runs
+        for name in stacks:
+            load_config_spec(read_stack_config(root, name, stack_file))
+    except ConfigError as error:
+        err.print(str(error), markup=False)
+        raise typer.Exit(EXIT_CONFIG) from None
     failed = False
+    many = len(stacks) > 1
     for name in stacks:
         try:
             plan = run_offline(root, name, stack_file=stack_file, policy_config=policy_config)
@@ -107,7 +116,6 @@ def preview(
             err.print(str(error), markup=False)
             raise typer.Exit(EXIT_CONFIG) from None
         render(plan, console)
-        many = len(stacks) > 1
         if json_out is not None:
             write_json(json_out / f"{name}.json" if many else json_out, plan.to_json())
         if manifests is not None:

@@ -116,7 +116,7 @@ def _print_diffs(diffs: Sequence[StackDiff]) -> None:
 
     from infra.ops.diff import Action, render_value, short_urn
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     marks = {Action.CREATE: "+", Action.DELETE: "-", Action.UPDATE: "~", Action.REPLACE: "+-"}
     styles = {Action.CREATE: "green", Action.DELETE: "red", Action.UPDATE: "yellow"}
     for d in diffs:

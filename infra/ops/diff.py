@@ -316,7 +316,7 @@ def diff_all(
     ]
 
 
-def render_value(value: Any, limit: int = 120) -> str:
+def render_value(value: Any, limit: int = 300) -> str:
     """A short, single-line rendering of a field value for tables and terminals."""
     if value is MISSING:
         return "(absent)"

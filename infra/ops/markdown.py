@@ -164,6 +164,7 @@ def render(
             "",
             "🔴 marks a field whose change makes Pulumi replace the resource.",
             "",
+            "",
         ]
     )
     details = [2] * len(diffs)

@@ -33,7 +33,7 @@ def servicer(config_file: str = "prod.json") -> _PolicyAnalyzerServicer:
         request.policyConfig[policy.name].CopyFrom(
             proto.PolicyConfig(enforcementLevel=levels[level], properties=properties)
         )
-    service.Configure(request, None)
+    service.Configure(request, None)  # type: ignore[no-untyped-call]
     return service
 
 
@@ -50,13 +50,13 @@ def analyze(service: _PolicyAnalyzerServicer, resource: dict[str, Any]) -> list[
         urn=resource["urn"],
         name=resource["name"],
     )
-    return list(service.Analyze(request, None).diagnostics)
+    return list(service.Analyze(request, None).diagnostics)  # type: ignore[no-untyped-call]
 
 
 def test_analyzer_info_declares_every_policy_with_its_schema() -> None:
     info = _PolicyAnalyzerServicer(
         PACK_NAME, "0.1.0", POLICIES, EnforcementLevel.ADVISORY
-    ).GetAnalyzerInfo(None, None)
+    ).GetAnalyzerInfo(None, None)  # type: ignore[no-untyped-call]
     assert [p.name for p in info.policies] == [p.name for p in POLICIES]
     schemas = {p.name: dict(p.configSchema.properties) for p in info.policies}
     assert "allowedRegistries" in schemas["image-allowed-registry"]
@@ -102,7 +102,7 @@ def test_stack_policies_run_under_the_cli_protocol() -> None:
             for r in stack
         ]
     )
-    diagnostics = list(servicer().AnalyzeStack(request, None).diagnostics)
+    diagnostics = list(servicer().AnalyzeStack(request, None).diagnostics)  # type: ignore[no-untyped-call]
     assert [(d.policyName, d.enforcementLevel) for d in diagnostics] == [
         ("gpu-budget", proto.MANDATORY)
     ]
