@@ -238,6 +238,32 @@ class UpgradeSpec(Strict):
     blue_green_soak_seconds: int = Field(3600, ge=0)
 
 
+class TaintSpec(Strict):
+    """A Kubernetes taint on every node of a pool; servers placed on the pool tolerate it."""
+
+    key: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+        ),
+    ]
+    value: Annotated[
+        str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+    ] = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+    @field_validator("key")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "nvidia.com/gpu":
+            raise ValueError("nvidia.com/gpu is set on GPU pools (gpu:) and cannot be set here")
+        return value
+
+
+# GKE node pool names are at most 40 characters; the platform appends "-" and a 6-hex hash.
+NODE_POOL_NAME_MAX = 33
+
+
 class NodePoolSpec(Strict):
     name: DnsLabel
     machine_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*-[-a-z0-9]+$")]
@@ -249,10 +275,29 @@ class NodePoolSpec(Strict):
     gpu: GpuSpec | None = None
     service_account: str | None = None
     labels: dict[str, LabelValue] = {}
+    taints: list[TaintSpec] = []
 
     @property
     def machine_family(self) -> str:
         return self.machine_type.split("-", 1)[0]
+
+    @field_validator("name")
+    @classmethod
+    def _room_for_settings_hash(cls, value: str) -> str:
+        if len(value) > NODE_POOL_NAME_MAX:
+            raise ValueError(
+                f"at most {NODE_POOL_NAME_MAX} characters: the GKE pool name appends "
+                f"a 7-character settings hash and GKE allows 40 ({value!r})"
+            )
+        return value
+
+    @field_validator("taints")
+    @classmethod
+    def _unique_taints(cls, value: list[TaintSpec]) -> list[TaintSpec]:
+        seen = [(t.key, t.effect) for t in value]
+        if len(set(seen)) != len(seen):
+            raise ValueError("two taints with the same key and effect")
+        return value
 
     @model_validator(mode="after")
     def _gpu_fits_machine(self) -> Self:

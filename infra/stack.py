@@ -7,12 +7,11 @@ from typing import Any
 
 import pulumi
 
-from infra.config import StackSpec, load_from_pulumi
+from infra.config import ServerSpec, StackSpec, load_from_pulumi
 
 
 def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     """Declare every resource of the stack and return the stack outputs."""
-    from infra.images.image import ModelImage, ModelImageArgs
     from infra.platform import Platform, PlatformArgs
     from infra.serving.namespace import ServingNamespace, ServingNamespaceArgs
     from infra.serving.service import ModelService, ModelServiceArgs
@@ -23,48 +22,53 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
 
     images: dict[str, Any] = {}
     for server in spec.servers:
-        image = ModelImage(
-            server.name,
-            ModelImageArgs(
-                spec=spec,
-                server=server,
-                variant="stable",
-                registry_url=platform.registry_url,
-                root=root,
-            ),
-        )
-        canary_ref = None
-        if server.canary is not None:
-            canary = ModelImage(
-                f"{server.name}-canary",
-                ModelImageArgs(
-                    spec=spec,
-                    server=server,
-                    variant="canary",
-                    registry_url=platform.registry_url,
-                    root=root,
-                ),
-            )
-            canary_ref = canary.ref
+        image_ref, canary_ref = _server_images(spec, server, platform.registry_url, root)
         ModelService(
             server.name,
             ModelServiceArgs(
                 spec=spec,
                 server=server,
-                image_ref=image.ref,
+                image_ref=image_ref,
                 canary_image_ref=canary_ref,
                 placement=platform.pools.get(server.node_pool or ""),
                 namespace=namespace.name,
             ),
             opts=kube,
         )
-        images[server.name] = image.ref
+        images[server.name] = image_ref
 
     return {
         **platform.outputs,
         "namespace": namespace.name,
         "images": images,
     }
+
+
+def _server_images(
+    spec: StackSpec, server: ServerSpec, registry_url: pulumi.Output[str], root: Path
+) -> tuple[pulumi.Input[str], pulumi.Input[str] | None]:
+    """The stable and canary image refs: built here, or a prebuilt image the stack names."""
+    from infra.images.image import ModelImage, ModelImageArgs
+
+    if server.image is not None:
+        # Deployed as named; the policy pack judges its registry and digest pinning.
+        return server.image, None
+    variants: dict[str, pulumi.Input[str] | None] = {"stable": None, "canary": None}
+    for variant in ("stable", "canary") if server.canary is not None else ("stable",):
+        image = ModelImage(
+            server.name if variant == "stable" else f"{server.name}-canary",
+            ModelImageArgs(
+                spec=spec,
+                server=server,
+                variant=variant,
+                registry_url=registry_url,
+                root=root,
+            ),
+        )
+        variants[variant] = image.ref
+    stable = variants["stable"]
+    assert stable is not None
+    return stable, variants["canary"]
 
 
 def main(root: Path) -> dict[str, Any]:

@@ -1,7 +1,32 @@
-"""Node pools, CPU and GPU alike: autoscaling, upgrades, hardened nodes, GPU driver and taint."""
+"""Node pools, CPU and GPU alike: autoscaling, upgrades, hardened nodes, GPU driver and taint.
+
+A pool's GKE name is `<pool name>-<hash>`, the hash (6 hex digits of a SHA-256) covering the
+settings that need fresh nodes, in the way terraform-google-kubernetes-engine names pools
+from `random_id` keepers with `create_before_destroy`. The provider changes some of these on
+the live pool (machine type and disk by recreating its nodes in place, taints and labels on
+running nodes, where a new NoSchedule taint leaves the pods already there) and replaces the
+pool for the rest (ForceNew), which a pool with a fixed name cannot do create-before-delete:
+the new name collides with the old. With the hash, a change renames the pool, Pulumi replaces it
+create-before-delete (its default), and `servestack diff` shows the replacement. The new pool
+is up before the old one is deleted; pods select nodes by the stable `servestack.io/pool`
+label (placement.py), so Deployments do not change and evicted pods reschedule onto the new
+pool. GKE drains a deleted pool's nodes within their termination grace periods but does not
+honour PodDisruptionBudgets while doing so, and the new pool starts at its autoscaling
+minimum: run enough replicas (and a high enough pool minimum) for the burst.
+
+Hashed settings (`FRESH_NODE_SETTINGS` plus `SELECTED_NODE_LABELS`): machine type, disk
+size and type, image type, spot, GPU type/count/driver/sharing (`guest_accelerators`),
+taints, node service account, Shielded VM and workload metadata settings, the remaining
+ForceNew node settings servestack sets (metadata, OAuth scopes, image streaming, gVNIC), and
+the node labels workloads select on (`servestack.io/pool`, `servestack.io/accelerator`).
+Left out, because they update in place without affecting placement: stack and pool labels,
+resource labels, network tags, autoscaling bounds and upgrade settings.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +34,29 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.config import NodePoolSpec, StackSpec
+from infra.platform.identity import node_account_id
 from infra.platform.network import gke_cluster
 from infra.platform.nodeconfig import node_security_config
-from infra.platform.placement import gpu_taint, pool_node_labels
+from infra.platform.placement import SELECTED_NODE_LABELS, pool_node_labels, pool_taints
+
+SETTINGS_HASH_LENGTH = 6
+# node_config keys whose change needs fresh nodes (see the module docstring).
+FRESH_NODE_SETTINGS = (
+    "disk_size_gb",
+    "disk_type",
+    "gcfs_config",
+    "guest_accelerators",
+    "gvnic",
+    "image_type",
+    "machine_type",
+    "metadata",
+    "oauth_scopes",
+    "service_account",
+    "shielded_instance_config",
+    "spot",
+    "taints",
+    "workload_metadata_config",
+)
 
 # Blue-green drains the old pool one node at a time, pausing between batches.
 BLUE_GREEN_BATCH_NODES = 1
@@ -73,7 +118,7 @@ def guest_accelerators(pool: NodePoolSpec) -> list[dict[str, Any]]:
 
 
 def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None) -> dict[str, Any]:
-    """Machine, disk, hardened node settings, labels; GPU pools add accelerator and taint.
+    """Machine, disk, hardened node settings, labels, taints; GPU pools add the accelerator.
 
     `service_account` is the dedicated node account unless the pool names its own.
     """
@@ -92,10 +137,38 @@ def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None
     }
     if pool.gpu is not None:
         config["guest_accelerators"] = guest_accelerators(pool)
-        config["taints"] = [gpu_taint()]
+    if taints := pool_taints(pool):
+        config["taints"] = taints
     if config["service_account"] is None:
         del config["service_account"]
     return config
+
+
+def default_node_account(spec: StackSpec) -> str:
+    """E-mail of the dedicated node account (identity.py), known before it exists."""
+    account = node_account_id(gke_cluster(spec).name)
+    return f"{account}@{spec.gcp_project}.iam.gserviceaccount.com"
+
+
+def fresh_node_settings(pool: NodePoolSpec, spec: StackSpec) -> dict[str, Any]:
+    """The pool's settings that need fresh nodes: the keepers of its GKE name."""
+    config = node_config(pool, spec, default_node_account(spec))
+    settings = {key: config[key] for key in FRESH_NODE_SETTINGS if key in config}
+    settings["labels"] = {
+        key: value for key, value in config["labels"].items() if key in SELECTED_NODE_LABELS
+    }
+    return settings
+
+
+def settings_hash(settings: dict[str, Any]) -> str:
+    """Short, deterministic digest of plain data (canonical JSON, SHA-256)."""
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:SETTINGS_HASH_LENGTH]
+
+
+def gke_pool_name(pool: NodePoolSpec, spec: StackSpec) -> str:
+    """`<pool name>-<settings hash>`: changes exactly when the pool needs fresh nodes."""
+    return f"{pool.name}-{settings_hash(fresh_node_settings(pool, spec))}"
 
 
 def node_pool_args(
@@ -104,7 +177,7 @@ def node_pool_args(
     """Every node pool input computable from the spec (the cluster name is wired later)."""
     cluster = gke_cluster(spec)
     return {
-        "name": pool.name,
+        "name": gke_pool_name(pool, spec),
         "project": spec.gcp_project,
         "location": cluster.location,
         "initial_node_count": initial_node_count(pool),
@@ -116,7 +189,10 @@ def node_pool_args(
 
 
 def node_pool_options() -> pulumi.ResourceOptions:
-    """The autoscaler owns the node count; a changed start size must not replace the pool."""
+    """The autoscaler owns the node count; a changed start size must not replace the pool.
+
+    Replacements stay create-before-delete (Pulumi's default): never `delete_before_replace`.
+    """
     return pulumi.ResourceOptions(
         ignore_changes=["initialNodeCount"],
         custom_timeouts=pulumi.CustomTimeouts(create="30m", update="60m", delete="30m"),

@@ -1,20 +1,31 @@
 """Where a workload lands: node selector and tolerations for one node pool.
 
 The serving layer schedules onto pools through this value only, so the pool's taint and
-labels are named in one place.
+labels are named in one place. Pods select a pool by servestack's own stable node label
+`servestack.io/pool: <pool name>`, never by GKE's `cloud.google.com/gke-nodepool`: the GKE
+pool name carries a settings hash and changes whenever the pool is rolled (see nodepool.py),
+while Deployments must stay untouched by a pool roll.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.config import NodePoolSpec
+from infra.config import NodePoolSpec, TaintSpec
 
-NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"
+NODE_POOL_LABEL = "servestack.io/pool"
 GKE_ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 ACCELERATOR_LABEL = "servestack.io/accelerator"
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "present"
+# Kubernetes spelling of a taint effect -> the GKE API's.
+GKE_TAINT_EFFECTS = {
+    "NoSchedule": "NO_SCHEDULE",
+    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
+    "NoExecute": "NO_EXECUTE",
+}
+# Node labels that workloads or policies select on: part of a pool's settings hash.
+SELECTED_NODE_LABELS = (NODE_POOL_LABEL, ACCELERATOR_LABEL)
 
 
 @dataclass(frozen=True)
@@ -42,23 +53,43 @@ def gpu_toleration() -> dict[str, str]:
     }
 
 
+def pool_taints(pool: NodePoolSpec) -> list[dict[str, str]]:
+    """GKE taints of a pool's nodes: the GPU taint first, then the stack file's."""
+    taints = [gpu_taint()] if pool.gpu is not None else []
+    return taints + [
+        {"key": t.key, "value": t.value, "effect": GKE_TAINT_EFFECTS[t.effect]} for t in pool.taints
+    ]
+
+
+def taint_toleration(taint: TaintSpec) -> dict[str, str]:
+    """Tolerate a pool taint by key and effect, whatever its value: a changed value rolls the
+    pool (new nodes, same label) without touching the Deployments placed on it."""
+    return {"key": taint.key, "operator": "Exists", "effect": taint.effect}
+
+
+def pool_tolerations(pool: NodePoolSpec) -> list[dict[str, str]]:
+    """Tolerations matching `pool_taints`."""
+    tolerations = [gpu_toleration()] if pool.gpu is not None else []
+    return tolerations + [taint_toleration(t) for t in pool.taints]
+
+
 def pool_node_labels(pool: NodePoolSpec, stack_labels: dict[str, str]) -> dict[str, str]:
-    """Kubernetes labels of a pool's nodes: stack labels, pool labels, accelerator label."""
-    labels = {**stack_labels, **pool.labels}
+    """Node labels: stack labels, pool labels, then servestack's pool and accelerator labels."""
+    labels = {**stack_labels, **pool.labels, NODE_POOL_LABEL: pool.name}
     if pool.gpu is not None:
         labels[ACCELERATOR_LABEL] = pool.gpu.type
     return dict(sorted(labels.items()))
 
 
 def pool_placement(pool: NodePoolSpec) -> PoolPlacement:
-    """Pin to the pool by GKE's own pool label; GPU pools add their accelerator and toleration."""
-    selector = {NODE_POOL_LABEL: pool.name}
-    if pool.gpu is None:
-        return PoolPlacement(pool=pool.name, gpu_type=None, node_selector=selector)
-    selector[ACCELERATOR_LABEL] = pool.gpu.type
+    """Pin to the pool by its stable `servestack.io/pool` label and tolerate its taints.
+
+    The pool label alone selects the nodes (a GPU pool's nodes are all GPU nodes), so the
+    pod spec does not change when the pool's settings, and hence its GKE name, change.
+    """
     return PoolPlacement(
         pool=pool.name,
-        gpu_type=pool.gpu.type,
-        node_selector=dict(sorted(selector.items())),
-        tolerations=[gpu_toleration()],
+        gpu_type=None if pool.gpu is None else pool.gpu.type,
+        node_selector={NODE_POOL_LABEL: pool.name},
+        tolerations=pool_tolerations(pool),
     )

@@ -64,6 +64,7 @@ class Platform(pulumi.ComponentResource):
             "endpoint": pulumi.Output.secret(""),
             "registryUrl": self.registry_url,
             "kubeconfig": pulumi.Output.secret(local.kubeconfig_path or ""),
+            "nodePools": pulumi.Output.from_input({}),
         }
 
     def _gke(self, name: str, spec: StackSpec) -> None:
@@ -83,14 +84,14 @@ class Platform(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[identity]),
         )
-        pools = [
-            NodePool(
+        pools = {
+            pool.name: NodePool(
                 f"{name}-{pool.name}",
                 NodePoolArgs(spec, pool, cluster=cluster.name, service_account=identity.email),
                 pulumi.ResourceOptions(parent=self, depends_on=[identity]),
             )
             for pool in spec.node_pools
-        ]
+        }
         project = spec.gcp_project or ""
         # Workloads wait for the pools, not only the control plane.
         self.kube_provider, kubeconfig = gke_provider(
@@ -100,7 +101,7 @@ class Platform(pulumi.ComponentResource):
             location=cluster.location,
             endpoint=cluster.endpoint,
             ca_certificate=cluster.ca_certificate,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(pools)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(pools.values())),
         )
         self.registry_url = registry.url
         self.outputs = {
@@ -109,4 +110,6 @@ class Platform(pulumi.ComponentResource):
             "endpoint": cluster.endpoint,
             "registryUrl": self.registry_url,
             "kubeconfig": kubeconfig,
+            # Pool name -> GKE pool name (which carries the settings hash).
+            "nodePools": pulumi.Output.all(**{key: pool.name for key, pool in pools.items()}),
         }

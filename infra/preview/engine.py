@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,17 @@ def judge(root: Path, plan: Plan, policy_config: Path | None = None) -> list[Ver
     return sorted(verdicts, key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
 
 
+def _fresh_event_loop() -> None:
+    """The SDK keeps work on the thread's loop; a closed or missing one would hang the run."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        usable = not loop.is_closed()
+    except RuntimeError:
+        usable = False
+    if not usable:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def _run_program(
     root: Path, config: StackConfig, spec: StackSpec
 ) -> tuple[list[CapturedResource], dict[str, Any]]:
@@ -108,6 +120,7 @@ def _run_program(
     from infra.preview.mocks import RealisticMocks
     from infra.stack import main
 
+    _fresh_event_loop()
     settings.reset_options(project=PROJECT, stack=config.stack, preview=True)
     mocks = RealisticMocks(spec.gcp_project, spec.gcp_region)
     monitor = CapturingMonitor(mocks)

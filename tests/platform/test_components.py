@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from infra.preview.capture import SECRET
+from infra.platform.nodepool import gke_pool_name
 from tests.platform.conftest import GKE_STACKS, PlatformRun, spec_of
 
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -28,6 +29,7 @@ def test_local_plan_declares_no_gcp_resource(runs: dict[str, PlatformRun]) -> No
     assert local.outputs["registryUrl"] == "localhost:5001"
     assert local.outputs["location"] == "local"
     assert local.platform.pools == {}
+    assert local.outputs["nodePools"] == {}
 
 
 @pytest.mark.parametrize("stack", GKE_STACKS)
@@ -36,8 +38,9 @@ def test_gke_plan_shape(runs: dict[str, PlatformRun], stack: str) -> None:
     spec = spec_of(stack)
     assert len(run.of_type(CLUSTER)) == 1
     assert sorted(p.inputs["name"] for p in run.of_type(NODE_POOL)) == sorted(
-        p.name for p in spec.node_pools
+        gke_pool_name(p, spec) for p in spec.node_pools
     )
+    assert run.outputs["nodePools"] == {p.name: gke_pool_name(p, spec) for p in spec.node_pools}
     assert len(run.of_type(REPOSITORY)) == 1
     assert len(run.of_type(ACCOUNT)) == 1
     assert len(run.of_type(K8S_PROVIDER)) == 1
@@ -120,8 +123,11 @@ def test_cluster_retained_only_when_deletion_protected(runs: dict[str, PlatformR
 
 
 def test_prod_gpu_pool_inputs(runs: dict[str, PlatformRun]) -> None:
-    pool = next(p for p in runs["prod"].of_type(NODE_POOL) if p.inputs["name"] == "gpu-l4")
+    pool = runs["prod"].by_name("platform-gpu-l4-pool")
+    assert pool.inputs["name"].startswith("gpu-l4-")
+    assert not pool.options.get("deleteBeforeReplace")
     config = pool.inputs["nodeConfig"]
+    assert config["labels"]["servestack.io/pool"] == "gpu-l4"
     assert config["machineType"] == "g2-standard-8"
     assert config["guestAccelerators"] == [
         {

@@ -11,7 +11,13 @@ from infra.platform.nodepool import (
     initial_node_count,
     node_config,
     node_pool_args,
+    FRESH_NODE_SETTINGS,
+    SETTINGS_HASH_LENGTH,
+    default_node_account,
+    fresh_node_settings,
+    gke_pool_name,
     node_pool_options,
+    settings_hash,
     upgrade_settings,
 )
 from tests.platform.conftest import spec_of, variant
@@ -135,7 +141,7 @@ def test_node_pool_args_are_complete_and_deterministic() -> None:
     spec = spec_of("prod")
     args = node_pool_args(spec.node_pools[1], spec, SA)
     assert args == node_pool_args(spec.node_pools[1], spec, SA)
-    assert args["name"] == "gpu-l4"
+    assert args["name"] == gke_pool_name(spec.node_pools[1], spec)
     assert args["location"] == "europe-west4"
     assert args["project"] == "acme-ml-serving-prod"
     assert args["management"] == {"auto_repair": True, "auto_upgrade": True}

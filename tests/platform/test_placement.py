@@ -1,4 +1,4 @@
-"""Scheduling onto pools: selector by GKE pool label, GPU toleration matching the taint."""
+"""Scheduling onto pools: selector by the stable pool label, GPU toleration matching the taint."""
 
 from __future__ import annotations
 
@@ -30,13 +30,12 @@ def test_cpu_pool_placement_selects_the_pool_only() -> None:
     )
 
 
-def test_gpu_pool_placement_selects_accelerator_and_tolerates_the_taint() -> None:
+def test_gpu_pool_placement_selects_the_pool_label_and_tolerates_the_taint() -> None:
     placement = pool_placement(GPU_POOL)
     assert placement.gpu_type == "nvidia-l4"
-    assert placement.node_selector == {
-        ACCELERATOR_LABEL: "nvidia-l4",
-        NODE_POOL_LABEL: "gpu-l4",
-    }
+    # Only the stable servestack label: never GKE's pool name, which carries a settings hash.
+    assert NODE_POOL_LABEL == "servestack.io/pool"
+    assert placement.node_selector == {NODE_POOL_LABEL: "gpu-l4"}
     assert placement.tolerations == [
         {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
     ]
@@ -53,9 +52,19 @@ def test_toleration_matches_the_taint_the_pool_carries() -> None:
 def test_node_labels_merge_stack_pool_and_accelerator_labels_sorted() -> None:
     stack = {"team": "ml", "env": "prod", "cost-center": "cc-1"}
     gpu_labels = pool_node_labels(GPU_POOL, stack)
-    assert gpu_labels == {**stack, ACCELERATOR_LABEL: "nvidia-l4"}
+    assert gpu_labels == {**stack, ACCELERATOR_LABEL: "nvidia-l4", NODE_POOL_LABEL: "gpu-l4"}
     assert list(gpu_labels) == sorted(gpu_labels)
-    assert pool_node_labels(CPU_POOL, stack) == {**stack, "workload": "serving"}
+    assert pool_node_labels(CPU_POOL, stack) == {
+        **stack,
+        "workload": "serving",
+        NODE_POOL_LABEL: "cpu",
+    }
+
+
+def test_pool_label_cannot_be_overridden_by_pool_labels() -> None:
+    pool = CPU_POOL.model_copy(update={"labels": {NODE_POOL_LABEL: "other"}})
+    assert pool_node_labels(pool, {})[NODE_POOL_LABEL] == "cpu"
+    assert pool_placement(pool).node_selector == {NODE_POOL_LABEL: "cpu"}
 
 
 def test_placements_cover_every_pool_of_every_gke_stack() -> None:

@@ -70,3 +70,36 @@ def test_pack_entry_point_builds_the_pack_with_every_policy(
     assert built["name"] == PACK_NAME
     assert [p.name for p in built["policies"]] == [p.name for p in POLICIES]
     assert len({p.name for p in POLICIES}) == len(POLICIES)
+
+
+def test_pack_serves_the_analyzer_protocol_when_run_from_its_directory() -> None:
+    import subprocess
+    import sys
+
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "policies" / "__main__.py")],
+        cwd=ROOT / "policies",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        port = process.stdout.readline().decode().strip()
+        assert port.isdigit(), process.stderr.read().decode() if process.stderr else ""
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+        assert info.name == PACK_NAME
+        assert [p.name for p in info.policies] == [p.name for p in POLICIES]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_readme_lists_every_policy() -> None:
+    readme = (ROOT / "policies" / "README.md").read_text(encoding="utf-8")
+    assert [p.name for p in POLICIES if f"`{p.name}`" not in readme] == []

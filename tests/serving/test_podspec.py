@@ -63,10 +63,7 @@ def test_resources_limits_and_headroom() -> None:
 def test_gpu_server_gets_selector_toleration_and_limit() -> None:
     spec = spec_of("prod")
     template = pod(spec, 0)
-    assert template["spec"]["nodeSelector"] == {
-        ACCELERATOR_LABEL: "nvidia-l4",
-        NODE_POOL_LABEL: "gpu-l4",
-    }
+    assert template["spec"]["nodeSelector"] == {NODE_POOL_LABEL: "gpu-l4"}
     assert template["spec"]["tolerations"] == [
         {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Equal", "value": "present"}
     ]
