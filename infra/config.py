@@ -64,6 +64,8 @@ class Strict(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
+        # Field docstrings become descriptions: the source of docs/config-reference.md.
+        use_attribute_docstrings=True,
     )
 
 
@@ -74,8 +76,11 @@ class StackLabels(Strict):
     """Labels carried by every GCP resource that takes labels and every Kubernetes object."""
 
     team: LabelValue
+    """Owning team, put on every labelled resource for ownership and cost reports."""
     env: LabelValue
+    """Environment name (dev, staging, prod, ...) put on every labelled resource."""
     cost_center: LabelValue = Field(alias="cost-center")
+    """Cost center billed for the stack's resources (label key `cost-center`)."""
 
     def as_dict(self) -> dict[str, str]:
         return {"team": self.team, "env": self.env, "cost-center": self.cost_center}
@@ -96,10 +101,15 @@ class NetworkSpec(Strict):
     """VPC-native networking: a network created for the cluster unless existing ones are named."""
 
     existing_network: str | None = None
+    """Existing VPC to use instead of creating one; needs existingSubnetwork."""
     existing_subnetwork: str | None = None
+    """Existing subnet for the nodes; needs existingNetwork."""
     subnet_cidr: Cidr = "10.10.0.0/20"
+    """Primary range of the created subnet: node IPs."""
     pods_cidr: Cidr = "10.16.0.0/14"
+    """Secondary range for pod IPs; size it for max nodes x pods per node."""
     services_cidr: Cidr = "10.20.0.0/20"
+    """Secondary range for Service cluster IPs."""
 
     @model_validator(mode="after")
     def _existing_pair(self) -> Self:
@@ -110,29 +120,42 @@ class NetworkSpec(Strict):
 
 class AuthorizedNetwork(Strict):
     name: str
+    """Display name of the network (e.g. corp-vpn), shown in the GKE console."""
     cidr: Cidr
+    """Source range allowed to reach the cluster's control plane."""
 
 
 class PrivateClusterSpec(Strict):
     enabled: bool = True
+    """Nodes get no public IPs; turn off only for throwaway clusters."""
     master_cidr: Cidr = "172.16.0.0/28"
+    """/28 range for the control plane's private endpoint; unique in the VPC."""
     private_endpoint: bool = False
+    """Control plane reachable only from inside the VPC (no public endpoint)."""
 
 
 class MaintenanceExclusion(Strict):
     name: str
+    """Name of the freeze (e.g. year-end-freeze)."""
     start: str
+    """Start of the freeze, RFC 3339 UTC time."""
     end: str
+    """End of the freeze, RFC 3339 UTC time."""
     scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = "NO_UPGRADES"
+    """Which upgrades the freeze blocks."""
 
 
 class MaintenanceSpec(Strict):
     """A recurring window in RFC 5545 RRULE form, with optional exclusions."""
 
     start: str = "2026-01-03T02:00:00Z"
+    """Start of the first window, RFC 3339 UTC; the recurrence repeats it."""
     end: str = "2026-01-03T08:00:00Z"
+    """End of the first window, RFC 3339 UTC; sets how long each window lasts."""
     recurrence: str = "FREQ=WEEKLY;BYDAY=SA,SU"
+    """RFC 5545 RRULE repeating the window, e.g. FREQ=WEEKLY;BYDAY=SA,SU."""
     exclusions: list[MaintenanceExclusion] = []
+    """Periods in which GKE must not upgrade (release freezes)."""
 
     @field_validator("recurrence")
     @classmethod
@@ -144,19 +167,33 @@ class MaintenanceSpec(Strict):
 
 class ClusterSpec(Strict):
     name: DnsLabel
+    """GKE cluster name, unique within the project."""
     location: str
+    """Region (regional cluster, three zones) or zone; must lie in gcp:region."""
     release_channel: ReleaseChannel = ReleaseChannel.REGULAR
+    """GKE release channel: how soon the cluster gets new versions."""
     network: NetworkSpec = NetworkSpec()
+    """VPC, subnet and secondary ranges of the cluster."""
     private: PrivateClusterSpec = PrivateClusterSpec()
+    """Private nodes and control-plane endpoint settings."""
     master_authorized_networks: list[AuthorizedNetwork] = []
+    """Only these ranges reach the control plane; empty: no restriction."""
     workload_identity: bool = True
+    """Pods act as Google service accounts without key files."""
     shielded_nodes: bool = True
+    """Shielded GKE nodes (verified boot and node identity)."""
     dataplane_v2: bool = True
+    """Dataplane V2 enforces NetworkPolicy; off: the Calico add-on does."""
     managed_prometheus: bool = True
+    """Google Managed Prometheus, which scrapes serving metrics."""
     maintenance: MaintenanceSpec = MaintenanceSpec()
+    """When GKE may upgrade the cluster and its nodes."""
     binary_authorization: bool = False
+    """Enforce the project's Binary Authorization policy on images."""
     secrets_encryption_key: str | None = None
+    """KMS key id to encrypt Kubernetes Secrets at rest; unset: Google key."""
     deletion_protection: bool = True
+    """Refuse to delete the cluster, and keep it if removed from the stack."""
 
     @field_validator("location")
     @classmethod
@@ -197,14 +234,20 @@ GPU_MACHINE_FAMILIES: Mapping[str, tuple[str, ...]] = {
 
 class GpuSharing(Strict):
     strategy: Literal["TIME_SHARING", "MPS"]
+    """How containers share one GPU: time slicing or NVIDIA MPS."""
     max_shared_clients_per_gpu: int = Field(2, ge=2, le=48)
+    """Containers that may share one physical GPU."""
 
 
 class GpuSpec(Strict):
     type: str
+    """GKE accelerator type; decides the machine family (nvidia-l4 needs g2-*)."""
     count: int = Field(1, ge=1, le=16)
+    """GPUs attached to each node."""
     driver_version: Literal["DEFAULT", "LATEST", "INSTALLATION_DISABLED"] = "LATEST"
+    """NVIDIA driver GKE installs; INSTALLATION_DISABLED: bring your own."""
     sharing: GpuSharing | None = None
+    """Let several containers share each GPU; unset: one container per GPU."""
 
     @field_validator("type")
     @classmethod
@@ -220,9 +263,13 @@ class PoolAutoscaling(Strict):
     """Node counts; `perZone` counts per zone of the pool, otherwise totals."""
 
     min: int = Field(0, ge=0, le=1000)
+    """Minimum node count per zone when perZone, else for the whole pool."""
     max: int = Field(3, ge=1, le=1000)
+    """Maximum node count per zone when perZone, else for the whole pool."""
     per_zone: bool = False
+    """Read min and max per zone of the pool instead of as pool totals."""
     location_policy: Literal["BALANCED", "ANY"] = "BALANCED"
+    """BALANCED spreads nodes across zones; ANY takes any zone with capacity."""
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
@@ -233,9 +280,13 @@ class PoolAutoscaling(Strict):
 
 class UpgradeSpec(Strict):
     strategy: Literal["SURGE", "BLUE_GREEN"] = "SURGE"
+    """SURGE replaces nodes a few at a time; BLUE_GREEN builds a new pool first."""
     max_surge: int = Field(1, ge=0, le=100)
+    """SURGE: extra nodes created at once during an upgrade."""
     max_unavailable: int = Field(0, ge=0, le=100)
+    """SURGE: nodes that may be down at once during an upgrade."""
     blue_green_soak_seconds: int = Field(3600, ge=0)
+    """BLUE_GREEN: seconds the old pool is kept after draining."""
 
 
 class TaintSpec(Strict):
@@ -247,10 +298,13 @@ class TaintSpec(Strict):
             pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
         ),
     ]
+    """Taint key; only pods that tolerate it (servers on this pool) run there."""
     value: Annotated[
         str, StringConstraints(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
     ] = ""
+    """Taint value; may be empty."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    """What happens to pods that do not tolerate the taint."""
 
     @field_validator("key")
     @classmethod
@@ -266,16 +320,27 @@ NODE_POOL_NAME_MAX = 33
 
 class NodePoolSpec(Strict):
     name: DnsLabel
+    """Pool name that servers refer to with nodePool; at most 33 characters."""
     machine_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*-[-a-z0-9]+$")]
+    """Compute Engine machine type of the nodes, e.g. n2-standard-8."""
     disk_size_gb: int = Field(100, ge=20, le=65536)
+    """Boot disk size of each node, GB; holds the model images."""
     disk_type: Literal["pd-standard", "pd-balanced", "pd-ssd", "hyperdisk-balanced"] = "pd-balanced"
+    """Boot disk type of each node."""
     spot: bool = False
+    """Use Spot VMs: much cheaper, but nodes can be reclaimed at any time."""
     autoscaling: PoolAutoscaling = PoolAutoscaling()
+    """Node count bounds of the cluster autoscaler."""
     upgrade: UpgradeSpec = UpgradeSpec()
+    """How GKE replaces nodes on upgrades and setting changes."""
     gpu: GpuSpec | None = None
+    """GPUs on each node; unset: a CPU pool."""
     service_account: str | None = None
+    """Email of the nodes' Google service account; unset: the stack's dedicated one."""
     labels: dict[str, LabelValue] = {}
+    """Extra Kubernetes labels on the pool's nodes."""
     taints: list[TaintSpec] = []
+    """Extra taints on the pool's nodes (GPU pools already carry nvidia.com/gpu)."""
 
     @property
     def machine_family(self) -> str:
@@ -322,23 +387,33 @@ class NodePoolSpec(Strict):
 
 class CleanupSpec(Strict):
     keep_recent: int = Field(10, ge=1, le=1000)
+    """Most recent image versions always kept, tagged or not."""
     delete_untagged_after_days: int = Field(7, ge=1, le=3650)
+    """Untagged images older than this many days are deleted."""
 
 
 class RegistrySpec(Strict):
     repository: DnsLabel = "models"
+    """Artifact Registry repository name holding the model server images."""
     immutable_tags: bool = False
+    """Reject pushing a tag that already exists."""
     cleanup: CleanupSpec = CleanupSpec()
+    """Artifact Registry cleanup policies for old images."""
     protect: bool = False
+    """Refuse to delete the repository, and keep it if removed from the stack."""
 
 
 class LocalSpec(Strict):
     """The `local` flavour: an existing kubeconfig context and a local registry, no GCP."""
 
     kubeconfig_context: str
+    """kubeconfig context of the local cluster to deploy to."""
     kubeconfig_path: str | None = None
+    """kubeconfig file to read; unset: the default (KUBECONFIG or ~/.kube)."""
     registry: str = "localhost:5001"
+    """host:port of the local registry the images are pushed to."""
     registry_password: SecretStr | None = None
+    """Password for the local registry; set it as a secure value."""
 
 
 # -------------------------------------------------------------------------- images
@@ -346,12 +421,18 @@ class LocalSpec(Strict):
 
 class ImagesSpec(Strict):
     tf_serving_version: Annotated[str, StringConstraints(pattern=r"^2\.\d+\.\d+$")] = "2.19.1"
+    """tensorflow/serving release the model images are built on."""
     platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    """CPU architecture of the built images; match the nodes."""
     build_on_preview: bool = False
+    """Also build images during a preview (slower; proves the build works)."""
     push: bool = True
+    """Push built images to the registry; off: build only."""
     registry_cache: bool = True
+    """Reuse and update a build cache stored in the registry."""
     # Real builds refuse a base image without a digest in model_images/base-images.lock.
     allow_unpinned_base: bool = False
+    """Build on a base image not pinned by digest in the lock file."""
 
 
 # -------------------------------------------------------------------------- serving
@@ -361,8 +442,11 @@ class ModelSource(Strict):
     """Where a model's SavedModel versions come from: an export recipe or a path."""
 
     recipe: Literal["tiny", "inception_v3", "resnet50"] | None = None
+    """Built-in export recipe that produces the SavedModel; or set path."""
     weights: Literal["imagenet", "none"] = "none"
+    """Recipe weights: imagenet (pretrained) or none (random, for tests)."""
     path: str | None = None
+    """Directory, relative to the project root, with one SavedModel per version."""
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -373,11 +457,17 @@ class ModelSource(Strict):
 
 class ModelSpec(Strict):
     name: DnsLabel
+    """Model name clients ask for in Predict/Classify requests."""
     source: ModelSource
+    """Where the SavedModel versions come from."""
     versions: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    """Model versions baked into the image and served."""
     version_policy: Literal["latest", "all", "specific"] = "specific"
+    """TF Serving version policy: serve the latest, all, or the listed ones."""
     version_labels: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], int] = {}
+    """Names for versions (stable: 2) clients may request instead of numbers."""
     signature: str = "serving_default"
+    """SignatureDef that clients call by default."""
 
     @model_validator(mode="after")
     def _labels_point_at_versions(self) -> Self:
@@ -393,24 +483,36 @@ class ModelSpec(Strict):
 
 class ResourcesSpec(Strict):
     cpu: CpuQuantity = "1"
+    """CPU request and limit per replica (cores, or millicores like 500m)."""
     memory: MemoryQuantity = "2Gi"
+    """Memory request per replica (Ki/Mi/Gi/Ti); the limit adds swap headroom."""
     gpus: int = Field(0, ge=0, le=16)
+    """GPUs per replica; must be >= 1 on a GPU pool and 0 elsewhere."""
     # Extra memory on the limit so two model versions fit during a version swap.
     swap_headroom_percent: int = Field(100, ge=0, le=400)
+    """Extra memory on the limit, percent of memory, for version swaps."""
 
 
 class CustomMetric(Strict):
     type: Literal["Pods", "External"]
+    """Pods: a per-pod metric; External: a metric not tied to pods."""
     name: str
+    """Metric name as the metrics adapter exposes it."""
     target_average_value: str
+    """Average value per pod to scale towards (a quantity)."""
 
 
 class ServerAutoscaling(Strict):
     min: int = Field(1, ge=1, le=1000)
+    """Fewest replicas, kept even when idle."""
     max: int = Field(3, ge=1, le=1000)
+    """Most replicas the autoscaler may run."""
     target_cpu_utilization: int = Field(70, ge=10, le=100)
+    """Average CPU use, percent of the request, to scale towards."""
     metric: CustomMetric | None = None
+    """An extra custom metric to scale on, e.g. requests per pod."""
     scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600)
+    """Seconds of lower load before replicas are removed."""
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
@@ -421,18 +523,28 @@ class ServerAutoscaling(Strict):
 
 class BatchingSpec(Strict):
     max_batch_size: int = Field(32, ge=1, le=4096)
+    """Most requests merged into one batch."""
     batch_timeout_micros: int = Field(2000, ge=0, le=10_000_000)
+    """Microseconds to wait for a batch to fill; trades latency for speed."""
     max_enqueued_batches: int = Field(100, ge=1)
+    """Queued batches before new requests are rejected."""
     num_batch_threads: int = Field(4, ge=1, le=256)
+    """Batches processed in parallel."""
 
 
 class RolloutSpec(Strict):
     max_surge: int = Field(1, ge=1, le=100)
+    """Extra replicas started at once during a rollout."""
     max_unavailable: int = Field(0, ge=0, le=100)
+    """Replicas that may be unready at once during a rollout."""
     startup_timeout_seconds: int = Field(600, ge=30, le=7200)
+    """Seconds a replica may take to load its models before restart."""
     pre_stop_seconds: int = Field(15, ge=0, le=300)
+    """Seconds a stopping replica keeps serving while traffic drains."""
     termination_grace_seconds: int = Field(45, ge=1, le=3600)
+    """Seconds to finish in-flight requests; must exceed preStop."""
     spread_across_zones: bool = True
+    """Spread replicas evenly across zones."""
 
     @model_validator(mode="after")
     def _grace_covers_pre_stop(self) -> Self:
@@ -446,21 +558,34 @@ class RolloutSpec(Strict):
 
 class CanarySpec(Strict):
     model: DnsLabel | None = None
+    """Model that gets the canary version; unset: the server's first model."""
     version: int = Field(ge=1)
+    """Model version the canary replicas serve."""
     weight: int = Field(ge=1, le=50)
+    """Canary replicas as percent of autoscaling.min (at least 1); traffic follows."""
 
 
 class ServerSpec(Strict):
     name: DnsLabel
+    """Server name: names its image, Deployment and Service."""
     node_pool: DnsLabel | None = None
+    """Node pool the replicas run on; required on GKE, unset for local."""
     models: list[ModelSpec] = Field(min_length=1)
+    """Models this server serves, baked into its image."""
     resources: ResourcesSpec = ResourcesSpec()
+    """CPU, memory and GPUs per replica."""
     autoscaling: ServerAutoscaling = ServerAutoscaling()
+    """Replica count bounds and scaling targets."""
     batching: BatchingSpec | None = None
+    """Server-side request batching; unset: no batching."""
     rollout: RolloutSpec = RolloutSpec()
+    """How new versions roll out and replicas shut down."""
     canary: CanarySpec | None = None
+    """Serve a new model version on a share of replicas first."""
     gcp_service_account: str | None = None
+    """Google service account the pods act as (Workload Identity)."""
     image: str | None = None
+    """Prebuilt image to deploy instead of building one (pin it by digest)."""
 
     @model_validator(mode="after")
     def _unique_models(self) -> Self:
@@ -488,15 +613,22 @@ class ServerSpec(Strict):
 
 class AllowFrom(Strict):
     namespaces: list[DnsLabel] = []
+    """Namespaces whose pods may call the servers."""
     cidrs: list[Cidr] = []
+    """Source ranges that may call the servers."""
 
 
 class ServingSpec(Strict):
     namespace: DnsLabel = "serving"
+    """Kubernetes namespace of the model servers."""
     expose: Literal["cluster", "internal", "external"] = "cluster"
+    """cluster: in-cluster only; internal/external: a VPC/public load balancer."""
     source_ranges: list[Cidr] = []
+    """Ranges allowed through the load balancer (internal/external)."""
     allow_from: AllowFrom = AllowFrom()
+    """Callers let through the namespace's default-deny network policy."""
     monitoring: bool = True
+    """Export Prometheus metrics and scrape them (Managed Prometheus on GKE)."""
 
     @field_validator("namespace")
     @classmethod
@@ -513,20 +645,34 @@ class StackSpec(Strict):
     """Everything a stack file says, under the `servestack:` namespace plus gcp keys."""
 
     stack: str = Field(exclude=True)
+    """Stack name, taken from the stack file's name, not set in it."""
     gcp_project: str | None = Field(None, exclude=True)
+    """GCP project to deploy to, from gcp:project."""
     gcp_region: str | None = Field(None, exclude=True)
+    """GCP region to deploy to, from gcp:region."""
 
     labels: StackLabels
+    """Stack labels put on every labelled resource."""
     kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+    """Kubernetes minor version of the cluster; manifests target it."""
     cluster: ClusterSpec | None = None
+    """GKE cluster to create; set this or local."""
     local: LocalSpec | None = None
+    """Deploy to an existing local cluster instead of GKE; set this or cluster."""
     node_pools: list[NodePoolSpec] = []
+    """GKE node pools; at least one on GKE, none for local."""
     gpu_budget: int = Field(0, ge=0, le=4096)
+    """Most GPUs all pools together may scale to."""
     registry: RegistrySpec = RegistrySpec()
+    """Artifact Registry repository for the model images."""
     images: ImagesSpec = ImagesSpec()
+    """How the model server images are built."""
     model_store: str = "build/models"
+    """Directory, relative to the project root, of exported recipe models (<name>/<version>)."""
     serving: ServingSpec = ServingSpec()
+    """Namespace, exposure and network access of the model servers."""
     servers: list[ServerSpec] = Field(min_length=1)
+    """Model servers: one image, Deployment and Service each."""
 
     @property
     def is_local(self) -> bool:

@@ -98,7 +98,6 @@ def preview(
     from infra.preview.engine import run_offline
     from infra.preview.manifests import write_manifests
     from infra.preview.render import render
-
     from infra.preview.stackfile import load_config_spec, read_stack_config
 
     try:  # every selected stack file is validated before any program runs

@@ -4,8 +4,11 @@ The tables mirror the providers servestack uses: pulumi-gcp 10.x is bridged from
 Terraform Google provider, whose `ForceNew` schema fields become replacements; the
 Kubernetes provider keeps its own list of immutable fields (`forceNewProperties`).
 Fields that GKE updates in place (node pool `machineType`, disk size and type, node
-labels and taints, cluster release channel, ...) are deliberately absent: they change
-the running nodes through a surge or blue-green upgrade, not by replacing the resource.
+labels and taints, cluster release channel, ...) are absent from the provider tables.
+servestack's node pools replace on some of them all the same: a pool's GKE `name` carries
+a hash of the settings that need fresh nodes (infra/platform/nodepool.py), so a change of
+any of them renames the pool and `name` is ForceNew. `SERVESTACK_KEEPERS` names them so
+that a replacement is called out on the setting itself, not only on the renamed pool.
 Paths are camelCase input paths; `[*]` matches any list index.
 """
 
@@ -102,6 +105,31 @@ GCP_FORCE_NEW: Mapping[str, tuple[str, ...]] = {
     ),
 }
 
+# Node settings hashed into a servestack node pool's name (the keepers of the name); a
+# change renames the pool, and Pulumi replaces it create-before-delete.
+_NODE_POOL_KEEPERS = (
+    "diskSizeGb",
+    "diskType",
+    "gcfsConfig",
+    "guestAccelerators",
+    "gvnic",
+    "imageType",
+    "machineType",
+    "metadata",
+    "oauthScopes",
+    "serviceAccount",
+    "shieldedInstanceConfig",
+    "spot",
+    "taints",
+    "workloadMetadataConfig",
+    "labels.servestack.io/accelerator",
+    "labels.servestack.io/pool",
+)
+
+SERVESTACK_KEEPERS: Mapping[str, tuple[str, ...]] = {
+    "gcp:container/nodePool:NodePool": tuple(f"nodeConfig.{f}" for f in _NODE_POOL_KEEPERS),
+}
+
 _SELECTOR = ("spec.selector",)
 _KUBE_METADATA = ("metadata.name", "metadata.namespace")
 
@@ -142,7 +170,7 @@ def force_new_paths(resource_type: str) -> tuple[str, ...]:
     if resource_type.startswith("kubernetes:"):
         kind = resource_type.removeprefix("kubernetes:")
         return (*_KUBE_METADATA, *KUBE_FORCE_NEW.get(kind, ()))
-    return GCP_FORCE_NEW.get(resource_type, ())
+    return (*GCP_FORCE_NEW.get(resource_type, ()), *SERVESTACK_KEEPERS.get(resource_type, ()))
 
 
 def _normalise(path: str) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pydantic.alias_generators import to_camel
+
 from infra.ops.diff import (
     SECRET_SIG,
     SECRET_SIG_KEY,
@@ -12,7 +14,14 @@ from infra.ops.diff import (
     render_value,
     short_urn,
 )
-from infra.ops.replacements import force_new_paths, path_matches, replacement_reasons
+from infra.ops.replacements import (
+    SERVESTACK_KEEPERS,
+    force_new_paths,
+    path_matches,
+    replacement_reasons,
+)
+from infra.platform.nodepool import FRESH_NODE_SETTINGS
+from infra.platform.placement import SELECTED_NODE_LABELS
 from tests.ops.plans import deployment, namespace, node_pool, plan
 
 IMG_V1 = "europe-west4-docker.pkg.dev/p/r/tiny:v1-aaaa@sha256:1111"
@@ -56,27 +65,52 @@ def test_guest_accelerator_change_replaces_the_node_pool() -> None:
     assert change.replacement_paths == ["nodeConfig.guestAccelerators[0].type"]
 
 
-def test_spot_change_replaces_but_machine_type_updates_in_place() -> None:
+def test_spot_and_machine_type_changes_replace_the_node_pool() -> None:
     base = plan("dev", node_pool("dev"))
     head = plan("dev", node_pool("dev", machine="n1-standard-16"))
     (change,) = diff_plans("dev", base, head).changes
-    assert change.action is Action.UPDATE
+    # GKE would resize in place, but the machine type is a keeper of servestack's pool name.
+    assert change.action is Action.REPLACE
+    assert change.replacement_paths == ["nodeConfig.machineType"]
     head["resources"][0]["inputs"]["nodeConfig"]["spot"] = False
     (change,) = diff_plans("dev", base, head).changes
-    assert change.action is Action.REPLACE
-    assert change.replacement_paths == ["nodeConfig.spot"]
+    assert change.replacement_paths == ["nodeConfig.machineType", "nodeConfig.spot"]
 
 
-def test_taint_change_is_an_in_place_update_unless_marked_replace_on_changes() -> None:
+def test_taint_change_replaces_the_node_pool() -> None:
     base = plan("dev", node_pool("dev"))
     head = plan("dev", node_pool("dev", taint_value="shared"))
     (change,) = diff_plans("dev", base, head).changes
-    assert change.action is Action.UPDATE
-    assert [f.path for f in change.fields] == ["nodeConfig.taints[0].value"]
-    head["resources"][0]["options"] = {"replaceOnChanges": ["nodeConfig.taints"]}
-    (change,) = diff_plans("dev", base, head).changes
     assert change.action is Action.REPLACE
     assert change.replacement_paths == ["nodeConfig.taints[0].value"]
+    assert replacement_reasons("gcp:container/nodePool:NodePool", ["nodeConfig.taints[1]"]) == [
+        "nodeConfig.taints[1]"
+    ]
+
+
+def test_renamed_node_pool_is_a_replacement() -> None:
+    base = plan("dev", node_pool("dev"))
+    base["resources"][0]["inputs"]["name"] = "gpu-t4-aaaaaa"
+    head = plan("dev", node_pool("dev"))
+    head["resources"][0]["inputs"]["name"] = "gpu-t4-bbbbbb"
+    (change,) = diff_plans("dev", base, head).changes
+    assert change.action is Action.REPLACE
+    assert change.replacement_paths == ["name"]
+
+
+def test_in_place_node_pool_settings_stay_updates() -> None:
+    base = plan("dev", node_pool("dev"))
+    head = plan("dev", node_pool("dev"))
+    config = head["resources"][0]["inputs"]["nodeConfig"]
+    config["labels"]["cost-center"] = "cc-2"
+    config["resourceLabels"] = {"cost-center": "cc-2"}
+    head["resources"][0]["inputs"]["autoscaling"] = {"totalMaxNodeCount": 9.0}
+    (change,) = diff_plans("dev", base, head).changes
+    assert change.action is Action.UPDATE
+    assert change.replacement_paths == []
+    config["labels"]["servestack.io/accelerator"] = "nvidia-l4"
+    (change,) = diff_plans("dev", base, head).changes
+    assert change.replacement_paths == ["nodeConfig.labels.servestack.io/accelerator"]
 
 
 def test_adding_a_gpu_taint_with_its_accelerator_is_a_replacement() -> None:
@@ -86,9 +120,16 @@ def test_adding_a_gpu_taint_with_its_accelerator_is_a_replacement() -> None:
     head = plan("dev", node_pool("dev"))
     (change,) = diff_plans("dev", base, head).changes
     assert change.action is Action.REPLACE
-    assert change.replacement_paths == ["nodeConfig.guestAccelerators"]
-    taint = next(f for f in change.fields if f.path == "nodeConfig.taints")
-    assert not taint.forces_replacement
+    assert change.replacement_paths == ["nodeConfig.guestAccelerators", "nodeConfig.taints"]
+
+
+def test_keeper_paths_match_the_hashed_node_settings() -> None:
+    expected = {
+        *(f"nodeConfig.{to_camel(f)}" for f in FRESH_NODE_SETTINGS),
+        *(f"nodeConfig.labels.{label}" for label in SELECTED_NODE_LABELS),
+    }
+    assert set(SERVESTACK_KEEPERS["gcp:container/nodePool:NodePool"]) == expected
+    assert "name" in force_new_paths("gcp:container/nodePool:NodePool")
 
 
 def test_kubernetes_selector_and_name_force_replacement() -> None:

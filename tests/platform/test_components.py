@@ -7,8 +7,8 @@ import json
 import pulumi_kubernetes as k8s
 import pytest
 
-from infra.preview.capture import SECRET
 from infra.platform.nodepool import gke_pool_name
+from infra.preview.capture import SECRET
 from tests.platform.conftest import GKE_STACKS, PlatformRun, spec_of
 
 CLUSTER = "gcp:container/cluster:Cluster"

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from infra.config import NodePoolSpec
+import pytest
+from pydantic import ValidationError
+
+from infra.config import NODE_POOL_NAME_MAX, NodePoolSpec, StackSpec
 from infra.platform.nodepool import (
+    FRESH_NODE_SETTINGS,
+    SETTINGS_HASH_LENGTH,
     autoscaling,
+    default_node_account,
+    fresh_node_settings,
+    gke_pool_name,
     guest_accelerators,
     initial_node_count,
     node_config,
     node_pool_args,
-    FRESH_NODE_SETTINGS,
-    SETTINGS_HASH_LENGTH,
-    default_node_account,
-    fresh_node_settings,
-    gke_pool_name,
     node_pool_options,
     settings_hash,
     upgrade_settings,
@@ -150,3 +154,100 @@ def test_node_pool_args_are_complete_and_deterministic() -> None:
 
 def test_node_pool_options_leave_node_count_to_the_autoscaler() -> None:
     assert node_pool_options().ignore_changes == ["initialNodeCount"]
+
+
+def _prod_with(pool_name: str, **changes: Any) -> tuple[StackSpec, NodePoolSpec]:
+    """The prod stack with some fields of one pool replaced (validated like the real file)."""
+    pools = spec_of("prod").model_dump(by_alias=True, exclude_none=True)["nodePools"]
+    for pool in pools:
+        if pool["name"] == pool_name:
+            pool.update(changes)
+    spec = variant("prod", nodePools=pools)
+    found = spec.pool(pool_name)
+    assert found is not None
+    return spec, found
+
+
+def test_gke_pool_name_is_pool_name_plus_short_settings_hash() -> None:
+    spec = spec_of("prod")
+    for pool in spec.node_pools:
+        name = gke_pool_name(pool, spec)
+        assert re.fullmatch(rf"{pool.name}-[0-9a-f]{{{SETTINGS_HASH_LENGTH}}}", name)
+        assert name == gke_pool_name(pool, spec)
+    # The longest pool name the stack file accepts still fits GKE's 40 characters.
+    assert NODE_POOL_NAME_MAX + 1 + SETTINGS_HASH_LENGTH == 40
+
+
+def test_hashed_settings_are_the_documented_ones() -> None:
+    spec, pool = _prod_with("gpu-l4", taints=[{"key": "dedicated", "value": "serving"}])
+    settings = fresh_node_settings(pool, spec)
+    assert set(settings) == {*FRESH_NODE_SETTINGS, "labels"}
+    assert settings["labels"] == {
+        "servestack.io/accelerator": "nvidia-l4",
+        "servestack.io/pool": "gpu-l4",
+    }
+    assert settings["service_account"] == default_node_account(spec) == SA
+    assert settings["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"},
+        {"key": "dedicated", "value": "serving", "effect": "NO_SCHEDULE"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"machineType": "g2-standard-16"},
+        {"diskSizeGb": 300},
+        {"diskType": "pd-ssd"},
+        {"spot": True},
+        {"gpu": {"type": "nvidia-l4", "count": 2}, "autoscaling": {"max": 4}},
+        {"gpu": {"type": "nvidia-l4", "driverVersion": "DEFAULT"}},
+        {"gpu": {"type": "nvidia-l4", "sharing": {"strategy": "TIME_SHARING"}}},
+        {"taints": [{"key": "dedicated", "value": "serving"}]},
+        {"serviceAccount": "other@acme-ml-serving-prod.iam.gserviceaccount.com"},
+    ],
+)
+def test_settings_that_need_fresh_nodes_rename_the_pool(changes: dict[str, Any]) -> None:
+    spec = spec_of("prod")
+    before = gke_pool_name(spec.node_pools[1], spec)
+    changed_spec, changed = _prod_with("gpu-l4", **changes)
+    assert gke_pool_name(changed, changed_spec) != before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"autoscaling": {"min": 1, "max": 3}},
+        {"upgrade": {"strategy": "SURGE"}},
+        {"labels": {"team-note": "x"}},
+    ],
+)
+def test_in_place_settings_keep_the_pool_name(changes: dict[str, Any]) -> None:
+    spec = spec_of("prod")
+    before = gke_pool_name(spec.node_pools[1], spec)
+    changed_spec, changed = _prod_with("gpu-l4", **changes)
+    assert gke_pool_name(changed, changed_spec) == before
+    # Stack labels (cost-center, ...) update in place too.
+    relabelled = variant("prod", labels={"team": "ml", "env": "prod", "cost-center": "cc-new"})
+    assert gke_pool_name(relabelled.node_pools[1], relabelled) == before
+
+
+def test_settings_hash_is_canonical_json() -> None:
+    assert settings_hash({"a": 1, "b": [1, 2]}) == settings_hash({"b": [1, 2], "a": 1})
+    assert settings_hash({"a": 1}) != settings_hash({"a": 2})
+    assert len(settings_hash({})) == SETTINGS_HASH_LENGTH
+
+
+def test_pool_taints_from_the_stack_file_reach_the_nodes() -> None:
+    spec, pool = _prod_with("cpu", taints=[{"key": "dedicated", "effect": "NoExecute"}])
+    config = node_config(pool, spec, SA)
+    assert config["taints"] == [{"key": "dedicated", "value": "", "effect": "NO_EXECUTE"}]
+
+
+def test_long_or_reserved_pool_settings_are_config_errors() -> None:
+    with pytest.raises(ValidationError, match="at most 33 characters"):
+        _pool(name="p" * 34)
+    with pytest.raises(ValidationError, match="set on GPU pools"):
+        _pool(taints=[{"key": "nvidia.com/gpu"}])
+    with pytest.raises(ValidationError, match="same key and effect"):
+        _pool(taints=[{"key": "a", "value": "x"}, {"key": "a", "value": "y"}])

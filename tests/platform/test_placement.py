@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.config import NodePoolSpec
+from infra.config import NodePoolSpec, TaintSpec
 from infra.platform.placement import (
     ACCELERATOR_LABEL,
     NODE_POOL_LABEL,
@@ -11,6 +11,7 @@ from infra.platform.placement import (
     gpu_toleration,
     pool_node_labels,
     pool_placement,
+    pool_taints,
 )
 from infra.platform.platform import placements
 from tests.platform.conftest import spec_of
@@ -82,3 +83,18 @@ def test_placement_is_frozen() -> None:
     except AttributeError:
         return
     raise AssertionError("PoolPlacement must be immutable")
+
+
+def test_pool_taints_are_tolerated_by_key_and_effect_whatever_the_value() -> None:
+    pool = CPU_POOL.model_copy(
+        update={"taints": [TaintSpec(key="dedicated", value="serving", effect="NoExecute")]}
+    )
+    assert pool_taints(pool) == [{"key": "dedicated", "value": "serving", "effect": "NO_EXECUTE"}]
+    assert pool_placement(pool).tolerations == [
+        {"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}
+    ]
+    renamed = pool.model_copy(update={"taints": [TaintSpec(key="dedicated", value="other")]})
+    assert pool_placement(renamed).tolerations[0]["effect"] == "NoSchedule"
+    gpu = GPU_POOL.model_copy(update={"taints": pool.taints})
+    assert [t["key"] for t in pool_taints(gpu)] == ["nvidia.com/gpu", "dedicated"]
+    assert [t["key"] for t in pool_placement(gpu).tolerations] == ["nvidia.com/gpu", "dedicated"]
