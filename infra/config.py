@@ -647,9 +647,9 @@ class StackSpec(Strict):
     stack: str = Field(exclude=True)
     """Stack name, taken from the stack file's name, not set in it."""
     gcp_project: str | None = Field(None, exclude=True)
-    """GCP project to deploy to, from gcp:project."""
+    """GCP project holding the cluster, registry and service accounts (`gcp:project`)."""
     gcp_region: str | None = Field(None, exclude=True)
-    """GCP region to deploy to, from gcp:region."""
+    """GCP region of the cluster and registry; cluster.location lies in it (`gcp:region`)."""
 
     labels: StackLabels
     """Stack labels put on every labelled resource."""
@@ -668,7 +668,7 @@ class StackSpec(Strict):
     images: ImagesSpec = ImagesSpec()
     """How the model server images are built."""
     model_store: str = "build/models"
-    """Directory, relative to the project root, of exported recipe models (<name>/<version>)."""
+    """Directory, relative to the project root, of exported recipe models, by name and version."""
     serving: ServingSpec = ServingSpec()
     """Namespace, exposure and network access of the model servers."""
     servers: list[ServerSpec] = Field(min_length=1)
