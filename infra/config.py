@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -51,7 +52,13 @@ DnsLabel = Annotated[
     str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", max_length=40)
 ]
 Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
-CpuQuantity = Annotated[str, StringConstraints(pattern=r"^(\d+(\.\d+)?|\d+m)$")]
+CpuQuantity = Annotated[
+    str,
+    BeforeValidator(
+        lambda v: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+    ),
+    StringConstraints(pattern=r"^(\d+(\.\d+)?|\d+m)$"),
+]
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^\d+(Ki|Mi|Gi|Ti)$")]
 LabelValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?$")]
 
@@ -466,8 +473,6 @@ class ModelSpec(Strict):
     """TF Serving version policy: serve the latest, all, or the listed ones."""
     version_labels: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], int] = {}
     """Names for versions (stable: 2) clients may request instead of numbers."""
-    signature: str = "serving_default"
-    """SignatureDef that clients call by default."""
 
     @model_validator(mode="after")
     def _labels_point_at_versions(self) -> Self:

@@ -247,7 +247,7 @@ def _value_types() -> Iterator[str]:
     yield "| Type | Pattern |"
     yield "| --- | --- |"
     for name, alias in NAMED_STRINGS:
-        (constraint,) = _constraints(alias)
+        (constraint,) = [c for c in _constraints(alias) if isinstance(c, StringConstraints)]
         limit = f", at most {constraint.max_length} characters" if constraint.max_length else ""
         yield f"| {name} | `{_cell(constraint.pattern)}`{limit} |"
 

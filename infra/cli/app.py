@@ -124,17 +124,11 @@ def preview(
 
 
 def _register_groups() -> None:
-    """Command groups living in their own modules."""
-    import importlib
+    """Command groups living in their own modules (their heavy imports stay inside commands)."""
+    from infra.cli import models, ops
 
-    for module in ("infra.cli.models", "infra.cli.ops"):
-        try:
-            loaded = importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
-            continue
-        loaded.register(app)
+    models.register(app)
+    ops.register(app)
 
 
 _register_groups()

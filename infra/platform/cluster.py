@@ -116,7 +116,7 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
         "remove_default_node_pool": True,
         "initial_node_count": 1,
         "node_config": {
-            **node_security_config(),
+            **node_security_config(cluster.workload_identity),
             "service_account": node_service_account,
             "machine_type": "e2-small",
         },
@@ -129,7 +129,11 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
         "enable_kubernetes_alpha": False,
         "enable_shielded_nodes": cluster.shielded_nodes,
         "enable_intranode_visibility": True,
-        "workload_identity_config": {"workload_pool": workload_pool(spec.gcp_project)},
+        "workload_identity_config": (
+            {"workload_pool": workload_pool(spec.gcp_project)}
+            if cluster.workload_identity
+            else None
+        ),
         "release_channel": {"channel": cluster.release_channel.value},
         "maintenance_policy": maintenance_policy(spec),
         "datapath_provider": netpol["datapath_provider"],

@@ -123,7 +123,7 @@ def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None
     `service_account` is the dedicated node account unless the pool names its own.
     """
     config: dict[str, Any] = {
-        **node_security_config(),
+        **node_security_config(spec.cluster is None or spec.cluster.workload_identity),
         "machine_type": pool.machine_type,
         "disk_size_gb": pool.disk_size_gb,
         "disk_type": pool.disk_type,
