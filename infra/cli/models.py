@@ -37,11 +37,26 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _models_env_command() -> Path | None:
+    """The models environment's `servestack`, when this process is not already it."""
+    from infra.cli.app import project_root
+
+    candidate = project_root() / ".venv-models" / "bin" / "servestack"
+    if not candidate.is_file() or Path(sys.prefix).resolve() == candidate.parents[1].resolve():
+        return None
+    return candidate
+
+
 def _need_tensorflow() -> None:
+    """Run here if TensorFlow is importable, else hand the same command to .venv-models."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         import tensorflow  # noqa: F401
     except ModuleNotFoundError:
+        delegate = _models_env_command()
+        if delegate is not None:
+            # The deploy environment has no TensorFlow by design; the models one does.
+            os.execv(delegate, [str(delegate), *sys.argv[1:]])
         raise _fail(
             "TensorFlow is not installed here; run `make models-env` and use "
             ".venv-models/bin/servestack",
