@@ -95,3 +95,29 @@ def test_manifest_paths_are_unique(plans: dict[str, Plan]) -> None:
         paths = [manifest_path(o) for o in kubernetes_objects(plan.resources)]
         assert len(paths) == len(set(paths)), plan.stack
         assert Path("_cluster/namespace-serving.yaml") in paths
+
+
+def test_secure_values_are_accepted_and_stay_secret(tmp_path: Path) -> None:
+    text = (ROOT / "stacks/Pulumi.local.yaml").read_text()
+    secret = "AAABAKx1bXV0ZWQtc2VjcmV0LXZhbHVl"
+    stack_file = tmp_path / "local.yaml"
+    stack_file.write_text(
+        text.replace(
+            "    registry: localhost:5001\n",
+            f"    registry: localhost:5001\n    registryPassword:\n      secure: {secret}\n",
+        )
+    )
+    plan = run_offline(ROOT, "local", stack_file=stack_file)
+    (image,) = plan.by_type("docker-build:index:Image")
+    assert image.inputs["registries"] == "[secret]"
+    assert secret not in json.dumps(plan.to_json())
+
+
+def test_secure_value_on_a_plain_key_is_a_config_error(tmp_path: Path) -> None:
+    from infra.config import ConfigError
+
+    text = (ROOT / "stacks/Pulumi.local.yaml").read_text()
+    stack_file = tmp_path / "local.yaml"
+    stack_file.write_text(text.replace('"1.34"', "\n    secure: AAABAKx1"))
+    with pytest.raises(ConfigError, match="servestack:kubernetesVersion: must not be a secure"):
+        run_offline(ROOT, "local", stack_file=stack_file)
