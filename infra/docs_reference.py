@@ -249,7 +249,7 @@ def _value_types() -> Iterator[str]:
     for name, alias in NAMED_STRINGS:
         (constraint,) = [c for c in _constraints(alias) if isinstance(c, StringConstraints)]
         limit = f", at most {constraint.max_length} characters" if constraint.max_length else ""
-        yield f"| {name} | `{_cell(constraint.pattern)}`{limit} |"
+        yield f"| {name} | `{_cell(str(constraint.pattern))}`{limit} |"
 
 
 def render() -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,28 +31,11 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from infra.config import ConfigError
 from policies.pack import PACK_NAME, POLICIES
+from policies.verdict import Verdict
 
 Level = Literal["mandatory", "advisory"]
 CONFIG_DIR = "policies/config"
 PACK_DEFAULT = EnforcementLevel.ADVISORY
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One violation: which policy, how binding, on which resource ("" for the stack)."""
-
-    policy: str
-    level: Level
-    urn: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "policy": self.policy,
-            "level": self.level,
-            "urn": self.urn,
-            "message": self.message,
-        }
 
 
 # ------------------------------------------------------------------------- config

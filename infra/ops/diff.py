@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from infra.ops.replacements import replacement_reasons
+from policies.verdict import Verdict
 
 # How the Pulumi engine marks secret and unknown values inside property maps.
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -90,23 +91,6 @@ class ResourceChange:
     @property
     def replacement_paths(self) -> list[str]:
         return [f.path for f in self.fields if f.forces_replacement]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    policy: str
-    level: str
-    urn: str
-    message: str
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Verdict:
-        return cls(
-            policy=str(data.get("policy", "")),
-            level=str(data.get("level", "")),
-            urn=str(data.get("urn") or ""),
-            message=str(data.get("message", "")),
-        )
 
 
 @dataclass(frozen=True)

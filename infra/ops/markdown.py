@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from infra.ops.diff import Action, ResourceChange, StackDiff, Verdict, render_value, short_urn
+from infra.ops.diff import Action, ResourceChange, StackDiff, render_value, short_urn
+from policies.verdict import Verdict
 
 GITHUB_COMMENT_LIMIT = 65_536
 MARKER = "<!-- servestack:plan-diff -->"

@@ -10,24 +10,7 @@ from typing import Any
 from infra.config import PROJECT, StackSpec
 from infra.preview.capture import SECRET, CapturedResource, CapturingMonitor, plain
 from infra.preview.stackfile import StackConfig, read_stack_config
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A policy's finding on one resource (or the stack), as the plan records it."""
-
-    policy: str
-    level: str
-    urn: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "policy": self.policy,
-            "level": self.level,
-            "urn": self.urn,
-            "message": self.message,
-        }
+from policies.verdict import Verdict
 
 
 @dataclass
@@ -93,8 +76,7 @@ def judge(root: Path, plan: Plan, policy_config: Path | None = None) -> list[Ver
 
     config = load_policy_config(root, plan.stack, policy_config)
     found = evaluate([r.to_json() for r in plan.resources], config)
-    verdicts = [Verdict(v.policy, v.level, v.urn, v.message) for v in found]
-    return sorted(verdicts, key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
+    return sorted(found, key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
 
 
 def _fresh_event_loop() -> None:
