@@ -27,7 +27,8 @@ def _root() -> None:
     """servestack: TensorFlow Serving fleets on GKE, one Pulumi stack per environment."""
 
 
-err = Console(stderr=True, highlight=False)
+# Errors are one line each, whatever the terminal width: never wrapped.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK = 0
 EXIT_POLICY = 1

@@ -39,13 +39,34 @@ def available_stacks(root: Path) -> list[str]:
     return sorted(names, key=lambda n: (order.get(n, 2.5), n))
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys, as the Pulumi CLI does."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: list[Any] = []
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.append(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_stack_config(root: Path, stack: str, path: Path | None = None) -> StackConfig:
     file = stack_file(stack) if path is None else str(path)
     source = (root / file) if path is None else path
     if not source.is_file():
         raise ConfigError(file, "", "stack file not found")
     try:
-        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(file, "", f"not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise ConfigError(file, "", f"cannot read: {error.strerror}") from None
+    try:
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
