@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -60,6 +62,21 @@ CpuQuantity = Annotated[
     StringConstraints(pattern=r"^(\d+(\.\d+)?|\d+m)$"),
 ]
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^\d+(Ki|Mi|Gi|Ti)$")]
+
+
+def _rfc3339(value: str) -> str:
+    """GKE takes maintenance times as RFC 3339 date-times; a bare date or free text fails late."""
+    shape = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
+    try:
+        valid = bool(re.fullmatch(shape, value)) and bool(datetime.fromisoformat(value))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"must be an RFC 3339 time such as 2026-01-03T02:00:00Z (got {value!r})")
+    return value
+
+
+Rfc3339 = Annotated[str, AfterValidator(_rfc3339)]
 LabelValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?$")]
 
 
@@ -141,28 +158,43 @@ class PrivateClusterSpec(Strict):
     """Control plane reachable only from inside the VPC (no public endpoint)."""
 
 
+def _end_after_start(start: str, end: str) -> None:
+    if datetime.fromisoformat(end) <= datetime.fromisoformat(start):
+        raise ValueError(f"end: must be after start ({end} <= {start})")
+
+
 class MaintenanceExclusion(Strict):
     name: str
     """Name of the freeze (e.g. year-end-freeze)."""
-    start: str
+    start: Rfc3339
     """Start of the freeze, RFC 3339 UTC time."""
-    end: str
+    end: Rfc3339
     """End of the freeze, RFC 3339 UTC time."""
     scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = "NO_UPGRADES"
     """Which upgrades the freeze blocks."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _end_after_start(self.start, self.end)
+        return self
 
 
 class MaintenanceSpec(Strict):
     """A recurring window in RFC 5545 RRULE form, with optional exclusions."""
 
-    start: str = "2026-01-03T02:00:00Z"
+    start: Rfc3339 = "2026-01-03T02:00:00Z"
     """Start of the first window, RFC 3339 UTC; the recurrence repeats it."""
-    end: str = "2026-01-03T08:00:00Z"
+    end: Rfc3339 = "2026-01-03T08:00:00Z"
     """End of the first window, RFC 3339 UTC; sets how long each window lasts."""
     recurrence: str = "FREQ=WEEKLY;BYDAY=SA,SU"
     """RFC 5545 RRULE repeating the window, e.g. FREQ=WEEKLY;BYDAY=SA,SU."""
     exclusions: list[MaintenanceExclusion] = []
     """Periods in which GKE must not upgrade (release freezes)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _end_after_start(self.start, self.end)
+        return self
 
     @field_validator("recurrence")
     @classmethod

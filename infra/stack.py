@@ -21,9 +21,10 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     namespace = ServingNamespace("serving", ServingNamespaceArgs(spec=spec), opts=kube)
 
     images: dict[str, Any] = {}
+    endpoints: dict[str, Any] = {}
     for server in spec.servers:
         image_ref, canary_ref = _server_images(spec, server, platform.registry_url, root)
-        ModelService(
+        service = ModelService(
             server.name,
             ModelServiceArgs(
                 spec=spec,
@@ -36,11 +37,13 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
             opts=kube,
         )
         images[server.name] = image_ref
+        endpoints[server.name] = service.endpoints
 
     return {
         **platform.outputs,
         "namespace": namespace.name,
         "images": images,
+        "endpoints": endpoints,
     }
 
 

@@ -131,7 +131,20 @@ class RealisticMocks(pulumi.runtime.Mocks):
         return {"digest": digest, "ref": ref}
 
 
+def _service(self: RealisticMocks, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A LoadBalancer gets an address: internal ones from the subnet, external ones public."""
+    spec = inputs.get("spec") or {}
+    if spec.get("type") != "LoadBalancer":
+        return {"status": {"loadBalancer": {}}}
+    annotations = (inputs.get("metadata") or {}).get("annotations") or {}
+    raw = hashlib.sha256(name.encode()).digest()
+    internal = annotations.get("networking.gke.io/load-balancer-type") == "Internal"
+    ip = f"10.{raw[0] % 200 + 10}.{raw[1]}.{raw[2] % 250 + 2}" if internal else _endpoint(name)
+    return {"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}}
+
+
 _HANDLERS = {
+    "kubernetes:core/v1:Service": _service,
     "gcp:container/cluster:Cluster": RealisticMocks.cluster,
     "gcp:artifactregistry/repository:Repository": RealisticMocks.repository,
     "gcp:serviceaccount/account:Account": RealisticMocks.service_account,

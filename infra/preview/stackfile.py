@@ -45,13 +45,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: list[Any] = []
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
             seen.append(key)
         return super().construct_mapping(node, deep=deep)
+
+
+# The Pulumi CLI hands timestamp-looking values over as written, not as parsed dates.
+_UniqueKeyLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
 
 
 def read_stack_config(root: Path, stack: str, path: Path | None = None) -> StackConfig:
@@ -66,7 +73,7 @@ def read_stack_config(root: Path, stack: str, path: Path | None = None) -> Stack
     except OSError as error:
         raise ConfigError(file, "", f"cannot read: {error.strerror}") from None
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

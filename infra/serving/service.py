@@ -12,6 +12,7 @@ from infra.config import ServerSpec, StackSpec
 from infra.platform.placement import PoolPlacement
 from infra.serving import objects
 from infra.serving.labels import Track
+from infra.serving.layout import GRPC_PORT, REST_PORT
 from infra.serving.timeouts import pulumi_duration, rollout_timeout_seconds
 
 
@@ -82,8 +83,9 @@ class ModelService(pulumi.ComponentResource):
         self.service_name = service.metadata.apply(lambda m: str(m.name))
 
         lb = objects.load_balancer_service(spec, server, ns)
+        balancer = None
         if lb is not None:
-            k8s.core.v1.Service(
+            balancer = k8s.core.v1.Service(
                 f"{name}-lb",
                 k8s.core.v1.ServiceInitArgs(metadata=_meta(lb), spec=lb["spec"]),
                 opts=child,
@@ -124,6 +126,35 @@ class ModelService(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.endpoints = _endpoints(self.service_name, ns, balancer)
         self.register_outputs(
-            {"serviceName": self.service_name, "deployments": self.deployment_names}
+            {
+                "serviceName": self.service_name,
+                "deployments": self.deployment_names,
+                "endpoints": self.endpoints,
+            }
         )
+
+
+def _endpoints(
+    service_name: pulumi.Output[str],
+    namespace: pulumi.Input[str],
+    balancer: k8s.core.v1.Service | None,
+) -> pulumi.Output[dict[str, str]]:
+    """Where clients (and `servestack smoke`) reach the server: the load balancer's address
+    once it has one, else the in-cluster DNS name (reachable in-cluster or by port-forward)."""
+    ingress_ip: pulumi.Input[str | None] = None
+    if balancer is not None:
+        ingress_ip = balancer.status.apply(_first_ingress_ip)
+
+    def build(parts: list[Any]) -> dict[str, str]:
+        name, ns, ip = parts
+        host = str(ip) if ip else f"{name}.{ns}.svc.cluster.local"
+        return {"grpc": f"{host}:{GRPC_PORT}", "rest": f"http://{host}:{REST_PORT}"}
+
+    return pulumi.Output.all(service_name, namespace, ingress_ip).apply(build)
+
+
+def _first_ingress_ip(status: Any) -> str | None:
+    ingress = getattr(getattr(status, "load_balancer", None), "ingress", None) or []
+    return str(ingress[0].ip) if ingress and getattr(ingress[0], "ip", None) else None

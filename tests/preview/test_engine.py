@@ -121,3 +121,13 @@ def test_secure_value_on_a_plain_key_is_a_config_error(tmp_path: Path) -> None:
     stack_file.write_text(text.replace('"1.34"', "\n    secure: AAABAKx1"))
     with pytest.raises(ConfigError, match="servestack:kubernetesVersion: must not be a secure"):
         run_offline(ROOT, "local", stack_file=stack_file)
+
+
+def test_endpoints_name_the_load_balancer_or_the_cluster_dns(plans: dict[str, Plan]) -> None:
+    prod = plans["prod"].outputs["endpoints"]["resnet"]
+    assert prod["grpc"].startswith("10.") and prod["grpc"].endswith(":8500")
+    dev = plans["dev"].outputs["endpoints"]["tiny"]
+    assert dev == {
+        "grpc": "tiny.serving.svc.cluster.local:8500",
+        "rest": "http://tiny.serving.svc.cluster.local:8501",
+    }

@@ -33,8 +33,17 @@ def test_long_error_stays_one_line_on_a_narrow_stderr(tmp_path: Path) -> None:
     path = _bad(tmp_path, "    releaseChannel: STABLE", "    releaseChanel: STABLE")
     env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
     result = subprocess.run(
-        [sys.executable, "-m", "infra.cli.app", "preview", "--offline", "--stack", "prod"]
-        + ["--stack-file", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "infra.cli.app",
+            "preview",
+            "--offline",
+            "--stack",
+            "prod",
+            "--stack-file",
+            str(path),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -58,12 +67,41 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "key"),
     [
-        ("    team: ml-platform", "    team: ml-platform\n    team: other", "servestack:labels.team"),
-        ("  servestack:gpuBudget: 8", "  servestack:gpuBudget: 8\n  servestack:gpuBudget: 4", ""),
+        ("    team: ml-platform", "    team: ml-platform\n    team: other", "'team'"),
+        (
+            "  servestack:gpuBudget: 8",
+            "  servestack:gpuBudget: 8\n  servestack:gpuBudget: 4",
+            "'servestack:gpuBudget'",
+        ),
     ],
     ids=["nested", "top-level"],
 )
 def test_duplicate_keys_are_rejected(tmp_path: Path, old: str, new: str, key: str) -> None:
     error = _error(_bad(tmp_path, old, new))
-    assert "duplicate key" in error.message
-    assert ("team" if key else "servestack:gpuBudget") in str(error)
+    assert f"duplicate key {key}" in error.message
+
+
+def test_unquoted_timestamps_reach_the_program_as_written(tmp_path: Path) -> None:
+    path = _bad(tmp_path, 'start: "2026-01-06T01:00:00Z"', "start: 2026-01-06T01:00:00Z")
+    spec = load_config_spec(read_stack_config(ROOT, "prod", path))
+    assert spec.cluster is not None
+    assert spec.cluster.maintenance.start == "2026-01-06T01:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('start: "2026-01-06T01:00:00Z"', "start: 2026-01-06", "maintenance.start"),
+        ('end: "2026-01-06T05:00:00Z"', "end: next tuesday", "maintenance.end"),
+        ('end: "2026-01-06T05:00:00Z"', 'end: "2026-01-05T05:00:00Z"', "maintenance.end"),
+        (
+            'end: "2027-01-04T00:00:00Z"',
+            'end: "2027-13-04T00:00:00Z"',
+            "maintenance.exclusions[0].end",
+        ),
+    ],
+    ids=["date-only", "free-text", "end-before-start", "no-such-month"],
+)
+def test_maintenance_times_must_be_rfc3339(tmp_path: Path, old: str, new: str, key: str) -> None:
+    error = _error(_bad(tmp_path, old, new))
+    assert error.key == f"servestack:cluster.{key}", str(error)
