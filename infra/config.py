@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -491,6 +491,18 @@ class ModelSource(Strict):
     def _one_of(self) -> Self:
         if (self.recipe is None) == (self.path is None):
             raise ValueError("set exactly one of recipe or path")
+        if self.recipe is None:
+            if "weights" in self.model_fields_set:
+                raise ValueError("weights: applies to a recipe, not a path")
+            return self
+        from model_images.catalog import RECIPES
+
+        allowed = RECIPES[self.recipe].weights
+        if self.weights not in allowed:
+            raise ValueError(
+                f"weights: recipe {self.recipe} takes weights {' or '.join(allowed)} "
+                f"(got {self.weights!r})"
+            )
         return self
 
 
@@ -909,8 +921,12 @@ def parse_stack(
     values: Mapping[str, Any],
     *,
     file: str | None = None,
+    secret_keys: Collection[str] | None = None,
 ) -> StackSpec:
-    """Validate the stack's config map (full keys such as `servestack:servers`)."""
+    """Validate the stack's config map (full keys such as `servestack:servers`).
+
+    With `secret_keys` (the keys holding `secure:` values), secrets must not be plain text.
+    """
     file = file or stack_file(stack)
     project_values: dict[str, Any] = {}
     for full_key, value in values.items():
@@ -928,7 +944,7 @@ def parse_stack(
         if key in _TOP_LEVEL_KEYS:
             raise ConfigError(file, f"{PROJECT}:{key}", "unknown key")
     try:
-        return StackSpec.model_validate(
+        spec = StackSpec.model_validate(
             {
                 **project_values,
                 "stack": stack,
@@ -938,6 +954,22 @@ def parse_stack(
         )
     except ValidationError as error:
         raise _first_error(file, error) from None
+    if secret_keys is not None:
+        _check_plaintext_secrets(file, spec, secret_keys)
+    return spec
+
+
+def _check_plaintext_secrets(file: str, spec: StackSpec, secret_keys: Collection[str]) -> None:
+    """A password written in plain text would sit in git: it must be a `secure:` value."""
+    local = spec.local
+    plain = f"{PROJECT}:local" not in secret_keys
+    if local is not None and local.registry_password is not None and plain:
+        raise ConfigError(
+            file,
+            f"{PROJECT}:local.registryPassword",
+            "must be a secure value (pulumi config set --secret --path "
+            "'local.registryPassword' ...)",
+        )
 
 
 def load_from_pulumi() -> StackSpec:
@@ -952,7 +984,7 @@ def load_from_pulumi() -> StackSpec:
     secret_keys = _secret_keys()
     if secret_keys:
         _check_secret_keys(file, secret_keys)
-    return parse_stack(stack, values, file=file)
+    return parse_stack(stack, values, file=file, secret_keys=secret_keys)
 
 
 def _all_config() -> dict[str, str]:

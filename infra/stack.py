@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from infra.config import ServerSpec, StackSpec, load_from_pulumi
+from infra.config import ServerSpec, StackSpec, load_from_pulumi, stack_file
 
 
 def build(spec: StackSpec, root: Path) -> dict[str, Any]:
@@ -76,7 +76,10 @@ def _server_images(
 
 def main(root: Path) -> dict[str, Any]:
     """Entry point shared by `pulumi up` and the offline preview."""
+    from infra.images.context import check_model_sources
+
     spec = load_from_pulumi()
+    check_model_sources(spec, root, stack_file(spec.stack))
     outputs = build(spec, root)
     for key, value in outputs.items():
         pulumi.export(key, value)

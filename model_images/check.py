@@ -170,9 +170,14 @@ def _run_warmup(
         report.warmup_records += 1
 
 
+# Framing lines of TensorFlow runtime errors; the reason is the line they surround.
+_TF_FRAMING = ("Graph execution error:", "Detected at node", "<stack traces unavailable>", "[[")
+
+
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    reasons = [line for line in lines if not line.startswith(_TF_FRAMING)]
+    return (reasons or lines or [type(error).__name__])[0]
 
 
 def _subdirs(directory: Path) -> list[Path]:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.base import Config, Resource, resource_policy
-from policies.images import parse_image
-from policies.values import get, is_unknown
+from policies.base import Config, Resource, resource_policy, stack_policy
+from policies.images import BUILD_IMAGE_TYPE, parse_image
+from policies.values import as_list, get, is_unknown
 from policies.workloads import (
-    ACCELERATOR_LABELS,
     container_name,
     gpu_count,
     pod_template,
     targets_gpu_nodes,
     tolerates_gpu_taint,
 )
+
+# The OCI annotation naming the base image a build starts from.
+BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 
 
 def check_resources(resource: Resource, config: Config) -> Iterator[str]:
@@ -50,22 +52,50 @@ def check_gpu_scheduling(resource: Resource, config: Config) -> Iterator[str]:
         yield "GPU pod does not tolerate the nvidia.com/gpu NoSchedule taint"
 
 
-def check_gpu_image(resource: Resource, config: Config) -> Iterator[str]:
-    template = pod_template(resource.type, resource.props)
-    if template is None:
-        return
-    accelerator_label = any(key in template.labels for key in ACCELERATOR_LABELS)
-    for container in template.containers():
-        image = container.get("image")
-        count = gpu_count(container)
-        if not isinstance(image, str) or is_unknown(image) or count is None:
+def built_image_gpu(resources: list[Resource]) -> dict[str, bool]:
+    """Each built tag (repository:tag) mapped to whether its base image is a GPU build."""
+    found: dict[str, bool] = {}
+    for resource in resources:
+        if resource.type != BUILD_IMAGE_TYPE:
             continue
-        gpu_image = parse_image(image).gpu
-        name = container_name(container)
-        if count > 0 and not (gpu_image or accelerator_label):
-            yield f"container {name!r} requests nvidia.com/gpu but runs CPU image {image}"
-        if count == 0 and gpu_image:
-            yield f"container {name!r} requests no GPU but runs GPU image {image}"
+        base = get(resource.props, "labels", BASE_NAME_LABEL)
+        if not isinstance(base, str) or is_unknown(base):
+            continue
+        for tag in as_list(resource.props.get("tags")):
+            if isinstance(tag, str) and not is_unknown(tag):
+                found[tag] = parse_image(base).gpu
+    return found
+
+
+def _image_is_gpu(image: str, builds: dict[str, bool]) -> bool:
+    """A built image by its base (the tag says nothing); any other by its name or tag."""
+    built = builds.get(image.partition("@")[0])
+    return parse_image(image).gpu if built is None else built
+
+
+def check_gpu_image(resources: list[Resource], config: Config) -> Iterator[tuple[str, str]]:
+    builds = built_image_gpu(resources)
+    for resource in resources:
+        template = pod_template(resource.type, resource.props)
+        if template is None:
+            continue
+        for container in template.containers():
+            image = container.get("image")
+            count = gpu_count(container)
+            if not isinstance(image, str) or is_unknown(image) or count is None:
+                continue
+            gpu_image = _image_is_gpu(image, builds)
+            name = container_name(container)
+            if count > 0 and not gpu_image:
+                yield (
+                    f"container {name!r} requests nvidia.com/gpu but runs CPU image {image}",
+                    resource.urn,
+                )
+            if count == 0 and gpu_image:
+                yield (
+                    f"container {name!r} requests no GPU but runs GPU image {image}",
+                    resource.urn,
+                )
 
 
 POLICIES = [
@@ -79,7 +109,7 @@ POLICIES = [
         "GPU pods request nvidia.com/gpu and tolerate the GPU node taint.",
         check_gpu_scheduling,
     ),
-    resource_policy(
+    stack_policy(
         "gpu-image-match",
         "A GPU request goes with a GPU image, a CPU container with a CPU image.",
         check_gpu_image,

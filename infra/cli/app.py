@@ -96,6 +96,7 @@ def preview(
     if stack_file is not None and len(stacks) != 1:
         err.print("servestack: --stack-file goes with --stack")
         raise typer.Exit(EXIT_CONFIG)
+    from infra.images.context import check_model_sources
     from infra.preview.engine import run_offline
     from infra.preview.manifests import write_manifests
     from infra.preview.render import render
@@ -103,7 +104,8 @@ def preview(
 
     try:  # every selected stack file is validated before any program runs
         for name in stacks:
-            load_config_spec(read_stack_config(root, name, stack_file))
+            config = read_stack_config(root, name, stack_file)
+            check_model_sources(load_config_spec(config), root, config.file)
     except ConfigError as error:
         err.print(str(error), markup=False)
         raise typer.Exit(EXIT_CONFIG) from None

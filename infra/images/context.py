@@ -207,6 +207,22 @@ def _config_entries(
     return entries
 
 
+def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
+    """Every `path:` source holds each version it must serve: checked before any resource."""
+    for index, server in enumerate(spec.servers):
+        if server.image is not None:
+            continue
+        for m_index, model in enumerate(server.models):
+            if model.source.path is None:
+                continue
+            key = f"servestack:servers[{index}].models[{m_index}].source"
+            versions = set(model.versions)
+            if server.canary is not None and server.canary_model == model:
+                versions.add(server.canary.version)
+            for version in sorted(versions):
+                _source_dir(spec, model, version, root, file, key)
+
+
 def _source_dir(
     spec: StackSpec, model: ModelSpec, version: int, root: Path, file: str, key: str
 ) -> Path:

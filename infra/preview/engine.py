@@ -53,10 +53,12 @@ def run_offline(
 
     A bad stack file raises `ConfigError` before any resource is declared.
     """
+    from infra.images.context import check_model_sources
     from infra.preview.stackfile import load_config_spec
 
     config = read_stack_config(root, stack, stack_file)
     spec = load_config_spec(config)
+    check_model_sources(spec, root, config.file)
     resources, outputs = _run_program(root, config, spec)
     plan = Plan(
         project=PROJECT,

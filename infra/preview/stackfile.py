@@ -141,4 +141,4 @@ def load_config_spec(config: StackConfig) -> StackSpec:
 
     _check_secret_keys(config.file, list(config.secret_keys))
     decoded = {k: _decode(v) for k, v in sorted(config.values.items())}
-    return parse_stack(config.stack, decoded, file=config.file)
+    return parse_stack(config.stack, decoded, file=config.file, secret_keys=config.secret_keys)

@@ -169,3 +169,17 @@ def test_inception_v3_without_weights_passes_the_gate(tmp_path: Path) -> None:
     assert report.warmup_records == contract.WARMUP_RECORDS
     labels = (tmp_path / "inception_v3" / "1" / "assets" / "labels.txt").read_text().split()
     assert len(labels) == 1000 and labels[0] == "class_0000"
+
+
+def test_a_failing_signature_reports_the_reason_not_the_framing(
+    tiny_store: Path, tmp_path: Path
+) -> None:
+    version = tmp_path / "tiny" / "4"
+    shutil.copytree(tiny_store / "tiny" / "1", version)
+    not_an_image = np.array([b"not an image"], dtype=object)
+    warmup.write(version, [warmup.predict_request("tiny", {contract.INPUT_KEY: not_an_image})])
+    (problem,) = check(version)[0].problems
+    assert problem == (
+        "warmup record 1: signature failed: Unknown image file format. "
+        "One of JPEG, JPEG XL, PNG, GIF, BMP, WebP required."
+    )

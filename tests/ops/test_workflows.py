@@ -177,3 +177,18 @@ def test_stacks_in_workflows_match_stack_files() -> None:
     drift = _load(WORKFLOWS / "drift.yml")["jobs"]["drift"]["strategy"]["matrix"]["stack"]
     assert sorted(drift) == cloud
     assert sorted(_load(WORKFLOWS / "deploy.yml")["jobs"]) == cloud
+
+
+def test_deploy_waits_for_the_deployment_the_program_names() -> None:
+    from infra.config import ServerSpec
+    from infra.serving.labels import deployment_name
+
+    model = {"name": "m", "source": {"recipe": "tiny"}, "versions": [1]}
+    server = ServerSpec.model_validate({"name": "resnet", "models": [model]})
+    for job in _load(WORKFLOWS / "deploy.yml")["jobs"].values():
+        script = "\n".join(step.get("run", "") for step in job["steps"])
+        waited = re.findall(r'rollout status "deployment/([^"]+)"', script)
+        assert waited, job["name"]
+        assert {w.replace("$server", server.name) for w in waited} == {
+            deployment_name(server, "stable")
+        }

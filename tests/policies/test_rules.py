@@ -233,3 +233,25 @@ def test_verdict_names_the_resource_urn() -> None:
         "urn": verdict.urn,
         "message": "container 'tfserving' has no livenessProbe",
     }
+
+
+def test_gpu_placement_does_not_make_a_cpu_image_a_gpu_image() -> None:
+    stack = b.compliant_stack()
+    deployment(stack, "inception")["spec"]["template"]["metadata"]["labels"][
+        "servestack.io/accelerator"
+    ] = "nvidia-l4"
+    main(stack, "inception")["image"] = f"{b.REGISTRY}/inception:c0ffee12@{b.DIGEST}"
+    assert hit(stack) == {"gpu-image-match"}
+
+
+@pytest.mark.parametrize(
+    ("base", "rules"),
+    [("tensorflow/serving:2.19.1-gpu", set()), ("tensorflow/serving:2.19.1", {"gpu-image-match"})],
+)
+def test_a_built_image_is_judged_by_its_base_image(base: str, rules: set[str]) -> None:
+    stack = b.compliant_stack()
+    ref = f"{b.REGISTRY}/inception:ctx-0123456789abcdef0123"
+    main(stack, "inception")["image"] = f"{ref}@{b.DIGEST}"
+    build = {"tags": [ref], "labels": {"org.opencontainers.image.base.name": base}}
+    stack.append(b.resource("docker-build:index:Image", "inception-build", build))
+    assert hit(stack) == rules

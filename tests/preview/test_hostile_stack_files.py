@@ -105,3 +105,56 @@ def test_unquoted_timestamps_reach_the_program_as_written(tmp_path: Path) -> Non
 def test_maintenance_times_must_be_rfc3339(tmp_path: Path, old: str, new: str, key: str) -> None:
     error = _error(_bad(tmp_path, old, new))
     assert error.key == f"servestack:cluster.{key}", str(error)
+
+
+def test_missing_model_path_names_the_given_file_before_any_resource(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra.preview import engine
+
+    local = (ROOT / "stacks/Pulumi.local.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "Pulumi.local.yaml"
+    path.write_text(local.replace("recipe: tiny", "path: models/absent", 1), encoding="utf-8")
+
+    def declare(*_: object) -> None:
+        raise AssertionError("the program ran")
+
+    monkeypatch.setattr(engine, "_run_program", declare)
+    with pytest.raises(ConfigError) as caught:
+        engine.run_offline(ROOT, "local", stack_file=path)
+    assert str(caught.value) == (
+        f"{path}: servestack:servers[0].models[0].source.path: models/absent is not a directory"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("recipe: tiny\n            weights: imagenet", "recipe tiny takes weights none"),
+        ("path: models/tiny\n            weights: imagenet", "applies to a recipe, not a path"),
+    ],
+    ids=["tiny-has-no-imagenet-weights", "weights-on-a-path"],
+)
+def test_weights_the_recipe_cannot_take(tmp_path: Path, source: str, message: str) -> None:
+    local = (ROOT / "stacks/Pulumi.local.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "Pulumi.local.yaml"
+    path.write_text(local.replace("recipe: tiny", source, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config_spec(read_stack_config(ROOT, "local", path))
+    assert caught.value.key == "servestack:servers[0].models[0].source.weights"
+    assert message in caught.value.message
+
+
+def test_registry_password_must_be_a_secure_value(tmp_path: Path) -> None:
+    local = (ROOT / "stacks/Pulumi.local.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "Pulumi.local.yaml"
+    plain = "    registry: localhost:5001\n    registryPassword: hunter2"
+    path.write_text(local.replace("    registry: localhost:5001", plain, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config_spec(read_stack_config(ROOT, "local", path))
+    assert caught.value.key == "servestack:local.registryPassword"
+    assert caught.value.message.startswith("must be a secure value")
+    secure = "    registry: localhost:5001\n    registryPassword:\n      secure: AAABAOq0"
+    path.write_text(local.replace("    registry: localhost:5001", secure, 1), encoding="utf-8")
+    spec = load_config_spec(read_stack_config(ROOT, "local", path))
+    assert spec.local is not None and spec.local.registry_password is not None
