@@ -813,11 +813,8 @@ def _check_servers(spec: StackSpec) -> None:
             )
         if pool.gpu is None and server.resources.gpus:
             raise _KeyedError(f"{key}.resources.gpus", f"node pool {pool.name!r} has no GPU")
-        if pool.gpu is not None and not server.resources.gpus:
-            raise _KeyedError(
-                f"{key}.resources.gpus",
-                f"must be >= 1 on GPU node pool {pool.name!r}",
-            )
+        # A GPU pool's server without a GPU request is left to the policy pack's
+        # gpu-scheduling rule: it schedules, but wastes a GPU node.
         if pool.gpu is not None and server.resources.gpus > pool.gpu.count:
             raise _KeyedError(
                 f"{key}.resources.gpus",
