@@ -536,10 +536,18 @@ class ResourcesSpec(Strict):
     memory: MemoryQuantity = "2Gi"
     """Memory request per replica (Ki/Mi/Gi/Ti); the limit adds swap headroom."""
     gpus: int = Field(0, ge=0, le=16)
-    """GPUs per replica; must be >= 1 on a GPU pool and 0 elsewhere."""
+    """GPUs per replica; 0 on CPU pools (a GPU pool's server without one breaks policy)."""
     # Extra memory on the limit so two model versions fit during a version swap.
     swap_headroom_percent: int = Field(100, ge=0, le=400)
     """Extra memory on the limit, percent of memory, for version swaps."""
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> Self:
+        if float(self.cpu.removesuffix("m")) == 0:
+            raise ValueError(f"cpu: must be more than 0 (got {self.cpu!r})")
+        if int(self.memory[:-2]) == 0:
+            raise ValueError(f"memory: must be more than 0 (got {self.memory!r})")
+        return self
 
 
 class CustomMetric(Strict):
@@ -642,6 +650,8 @@ class ServerSpec(Strict):
         for index, name in enumerate(names):
             if name in names[:index]:
                 raise ValueError(f"models[{index}].name: duplicate model name {name!r}")
+        if self.canary is not None and self.image is not None:
+            raise ValueError("canary: needs an image built from models; remove image or canary")
         if self.canary is not None:
             target = self.canary_model
             if target is None:
@@ -879,6 +889,14 @@ def _first_error(file: str, error: ValidationError) -> ConfigError:
         message = f"invalid value {_short(detail['input'])} (must match {ctx.get('pattern')})"
     elif detail["type"] in {"greater_than_equal", "less_than_equal", "too_short", "too_long"}:
         message = f"{message.replace('Input should be', 'must be')} (got {_short(detail['input'])})"
+    for raw, plain in (
+        ("Input should be", "must be"),
+        ("List should have", "must have"),
+        ("String should have", "must have"),
+        ("Dictionary should have", "must have"),
+        ("Value should have", "must have"),
+    ):
+        message = message.replace(raw, plain)
     if loc and loc[0] in _TOP_LEVEL_KEYS:
         key = {"gcp_project": "gcp:project", "gcp_region": "gcp:region"}.get(
             str(loc[0]), str(loc[0])
