@@ -77,6 +77,7 @@ def _rfc3339(value: str) -> str:
 
 
 Rfc3339 = Annotated[str, AfterValidator(_rfc3339)]
+IamRole = Annotated[str, StringConstraints(pattern=r"^roles/[A-Za-z][A-Za-z0-9_.]*$")]
 LabelValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?$")]
 
 
@@ -223,6 +224,10 @@ class ClusterSpec(Strict):
     """Shielded GKE nodes (verified boot and node identity)."""
     dataplane_v2: bool = True
     """Dataplane V2 enforces NetworkPolicy; off: the Calico add-on does."""
+    network_policy: bool = True
+    """Enforce NetworkPolicy; may be off only without dataplaneV2, which always enforces."""
+    node_service_account_roles: list[IamRole] = []
+    """Extra project roles of the node service account, e.g. roles/logging.logWriter."""
     managed_prometheus: bool = True
     """Google Managed Prometheus, which scrapes serving metrics."""
     maintenance: MaintenanceSpec = MaintenanceSpec()
@@ -248,6 +253,23 @@ class ClusterSpec(Strict):
         if value is not None and not re.fullmatch(pattern, value):
             raise ValueError("must be a KMS key id projects/P/locations/L/keyRings/R/cryptoKeys/K")
         return value
+
+    @field_validator("node_service_account_roles")
+    @classmethod
+    def _unique_roles(cls, value: list[str]) -> list[str]:
+        twice = sorted({role for role in value if value.count(role) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once")
+        return value
+
+    @model_validator(mode="after")
+    def _enforcement(self) -> Self:
+        if self.dataplane_v2 and not self.network_policy:
+            raise ValueError(
+                "networkPolicy: Dataplane V2 always enforces NetworkPolicy; "
+                "set dataplaneV2: false to turn enforcement off"
+            )
+        return self
 
     @property
     def regional(self) -> bool:
@@ -677,13 +699,31 @@ class AllowFrom(Strict):
     """Source ranges that may call the servers."""
 
 
+NodePort = Annotated[int, Field(ge=30000, le=32767)]
+
+
+class NodePorts(Strict):
+    grpc: NodePort | None = None
+    """Node port of the gRPC API; unset: Kubernetes picks one."""
+    http: NodePort | None = None
+    """Node port of the REST API; unset: Kubernetes picks one."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        if self.grpc is not None and self.grpc == self.http:
+            raise ValueError(f"http: the same node port as grpc ({self.grpc})")
+        return self
+
+
 class ServingSpec(Strict):
     namespace: DnsLabel = "serving"
     """Kubernetes namespace of the model servers."""
-    expose: Literal["cluster", "internal", "external"] = "cluster"
-    """cluster: in-cluster only; internal/external: a VPC/public load balancer."""
+    expose: Literal["cluster", "internal", "external", "nodeport"] = "cluster"
+    """cluster: in-cluster; internal/external: VPC/public load balancer; nodeport: node ports."""
+    node_ports: NodePorts | None = None
+    """Fixed node ports (30000-32767) with expose: nodeport; unset: Kubernetes picks."""
     source_ranges: list[Cidr] = []
-    """Ranges allowed through the load balancer (internal/external)."""
+    """Ranges let through to the servers' load balancer or node port (not with cluster)."""
     allow_from: AllowFrom = AllowFrom()
     """Callers let through the namespace's default-deny network policy."""
     monitoring: bool = True
@@ -695,6 +735,12 @@ class ServingSpec(Strict):
         if value in {"default", "kube-system", "kube-public"}:
             raise ValueError(f"must not be the {value!r} namespace")
         return value
+
+    @model_validator(mode="after")
+    def _node_ports_need_nodeport(self) -> Self:
+        if self.node_ports is not None and self.expose != "nodeport":
+            raise ValueError(f"nodePorts: only with expose: nodeport (expose is {self.expose})")
+        return self
 
 
 # ---------------------------------------------------------------------------- stack

@@ -71,10 +71,12 @@ def master_authorized_networks_config(spec: StackSpec) -> dict[str, Any] | None:
 
 
 def network_policy_settings(spec: StackSpec) -> dict[str, Any]:
-    """Dataplane V2 enforces NetworkPolicy itself; without it, Calico does."""
-    if gke_cluster(spec).dataplane_v2:
+    """Dataplane V2 enforces NetworkPolicy itself; without it, Calico does, unless the stack
+    turns enforcement off (the policy pack's gke-network-policy rule flags that)."""
+    cluster = gke_cluster(spec)
+    if cluster.dataplane_v2 or not cluster.network_policy:
         return {
-            "datapath_provider": "ADVANCED_DATAPATH",
+            "datapath_provider": "ADVANCED_DATAPATH" if cluster.dataplane_v2 else "LEGACY_DATAPATH",
             "network_policy": {"enabled": False, "provider": "PROVIDER_UNSPECIFIED"},
             "addons_network_policy_disabled": True,
         }

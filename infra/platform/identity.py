@@ -1,8 +1,9 @@
 """The nodes' own Google identity: a dedicated service account with least privilege.
 
-Nodes never run as the Compute Engine default account. The account gets only
-`roles/container.defaultNodeServiceAccount` on the project (logging, monitoring, metadata);
-image pulls are granted by the registry on the repository alone.
+Nodes never run as the Compute Engine default account. The account gets
+`roles/container.defaultNodeServiceAccount` on the project (logging, monitoring, metadata)
+plus only the stack's `cluster.nodeServiceAccountRoles`; image pulls are granted by the
+registry on the repository alone.
 """
 
 from __future__ import annotations
@@ -38,10 +39,16 @@ def node_account_args(spec: StackSpec) -> dict[str, Any]:
 
 
 def node_project_bindings(spec: StackSpec) -> list[dict[str, str]]:
-    """Project-level roles of the node account; never a basic role."""
+    """Project-level roles of the node account: the default node role, then the stack's own.
+
+    A basic role among the stack's is still declared: the policy pack's iam-no-basic-roles
+    rule, not the renderer, judges it.
+    """
     if not spec.gcp_project:
         raise ValueError(f"stack {spec.stack!r} has no gcp:project")
-    return [{"project": spec.gcp_project, "role": role} for role in NODE_PROJECT_ROLES]
+    extra = gke_cluster(spec).node_service_account_roles
+    roles = [*NODE_PROJECT_ROLES, *(r for r in extra if r not in NODE_PROJECT_ROLES)]
+    return [{"project": spec.gcp_project, "role": role} for role in roles]
 
 
 def role_slug(role: str) -> str:

@@ -149,12 +149,12 @@ def cluster_service(spec: StackSpec, server: ServerSpec, namespace: object) -> d
 def load_balancer_service(
     spec: StackSpec, server: ServerSpec, namespace: object
 ) -> dict[str, Any] | None:
-    """The stack's `expose: internal|external` endpoint; None for `cluster`.
+    """The stack's `expose: internal|external` endpoint; None otherwise.
 
     An external one with no source ranges is still rendered: the policy pack flags it.
     """
     expose = spec.serving.expose
-    if expose == "cluster":
+    if expose not in ("internal", "external"):
         return None
     annotations = {INTERNAL_LB_ANNOTATION: "Internal"} if expose == "internal" else None
     body: dict[str, Any] = {
@@ -173,6 +173,36 @@ def load_balancer_service(
             f"{server.name}-{expose}", namespace, object_labels(spec, server), annotations
         ),
         "spec": body,
+    }
+
+
+def node_port_service(
+    spec: StackSpec, server: ServerSpec, namespace: object
+) -> dict[str, Any] | None:
+    """The stack's `expose: nodeport` endpoint, for clusters without load balancers; else None.
+
+    The policy pack's no-node-port rule flags it wherever the stack's policy forbids it.
+    """
+    if spec.serving.expose != "nodeport":
+        return None
+    fixed = spec.serving.node_ports
+    ports = _ports()
+    if fixed is not None:
+        for port in ports:
+            node_port = fixed.grpc if port["name"] == "grpc" else fixed.http
+            if node_port is not None:
+                port["nodePort"] = node_port
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(f"{server.name}-nodeport", namespace, object_labels(spec, server)),
+        "spec": {
+            "type": "NodePort",
+            "selector": selector_labels(spec, server),
+            "ports": ports,
+            # Keep client addresses, so the NetworkPolicy's CIDRs mean what they say.
+            "externalTrafficPolicy": "Local",
+        },
     }
 
 

@@ -91,6 +91,14 @@ class ModelService(pulumi.ComponentResource):
                 opts=child,
             )
 
+        node_port = objects.node_port_service(spec, server, ns)
+        if node_port is not None:
+            k8s.core.v1.Service(
+                f"{name}-nodeport",
+                k8s.core.v1.ServiceInitArgs(metadata=_meta(node_port), spec=node_port["spec"]),
+                opts=child,
+            )
+
         hpa = objects.autoscaler(spec, server, ns)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",

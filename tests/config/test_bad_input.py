@@ -177,6 +177,26 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "servestack:servers[0].rollout.terminationGraceSeconds",
         "must be > preStopSeconds (45 <= 60)",
     ),
+    (
+        "node-ports-without-nodeport",
+        lambda d: _cfg(d)["servestack:serving"].update(nodePorts={"grpc": 30500}),
+        "servestack:serving.nodePorts",
+        "only with expose: nodeport (expose is internal)",
+    ),
+    (
+        "node-port-out-of-range",
+        lambda d: _cfg(d)["servestack:serving"].update(expose="nodeport", nodePorts={"http": 8501}),
+        "servestack:serving.nodePorts.http",
+        "must be greater than or equal to 30000 (got 8501)",
+    ),
+    (
+        "node-ports-clash",
+        lambda d: _cfg(d)["servestack:serving"].update(
+            expose="nodeport", nodePorts={"grpc": 30500, "http": 30500}
+        ),
+        "servestack:serving.nodePorts.http",
+        "the same node port as grpc (30500)",
+    ),
 ]
 
 

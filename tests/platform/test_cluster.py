@@ -115,6 +115,14 @@ def test_without_dataplane_v2_calico_enforces_network_policy() -> None:
     assert args["addons_config"]["network_policy_config"] == {"disabled": False}
 
 
+def test_network_policy_off_leaves_the_cluster_without_enforcement() -> None:
+    spec = variant("dev", cluster=_cluster_with("dev", dataplaneV2=False, networkPolicy=False))
+    args = cluster_args(spec)
+    assert args["datapath_provider"] == "LEGACY_DATAPATH"
+    assert args["network_policy"] == {"enabled": False, "provider": "PROVIDER_UNSPECIFIED"}
+    assert args["addons_config"]["network_policy_config"] == {"disabled": True}
+
+
 def test_own_network_has_named_secondary_ranges() -> None:
     spec = spec_of("prod")
     subnet = subnetwork_args(spec)

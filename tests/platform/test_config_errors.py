@@ -83,3 +83,29 @@ def test_local_stack_takes_no_node_pools() -> None:
     error = _error("local", nodePools=stack_values("dev")["servestack:nodePools"])
     assert error.key == "servestack:nodePools"
     assert error.message == "must be empty for a local stack"
+
+
+def _cluster_with(stack: str, **fields: object) -> dict[str, object]:
+    cluster: dict[str, object] = stack_values(stack)["servestack:cluster"]
+    cluster.update(fields)
+    return cluster
+
+
+def test_dataplane_v2_cannot_turn_network_policy_off() -> None:
+    error = _error("prod", cluster=_cluster_with("prod", networkPolicy=False))
+    assert error.key == "servestack:cluster.networkPolicy"
+    assert "Dataplane V2 always enforces NetworkPolicy" in error.message
+
+
+@pytest.mark.parametrize("role", ["editor", "roles/", "projects/p/roles/x", "roles/a b"])
+def test_node_account_roles_must_be_role_ids(role: str) -> None:
+    error = _error("prod", cluster=_cluster_with("prod", nodeServiceAccountRoles=[role]))
+    assert error.key == "servestack:cluster.nodeServiceAccountRoles[0]"
+    assert "roles/" in error.message
+
+
+def test_node_account_role_listed_twice() -> None:
+    roles = ["roles/logging.logWriter", "roles/logging.logWriter"]
+    error = _error("prod", cluster=_cluster_with("prod", nodeServiceAccountRoles=roles))
+    assert error.key == "servestack:cluster.nodeServiceAccountRoles"
+    assert error.message == "lists roles/logging.logWriter more than once"

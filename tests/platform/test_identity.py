@@ -14,7 +14,7 @@ from infra.platform.identity import (
     node_project_bindings,
     role_slug,
 )
-from tests.platform.conftest import GKE_STACKS, spec_of
+from tests.platform.conftest import GKE_STACKS, spec_of, stack_values, variant
 
 
 @pytest.mark.parametrize("cluster", ["a" * 6, "serve-prod", "x" * 40, "ab-" * 10])
@@ -44,3 +44,20 @@ def test_role_slug_is_a_stable_name_fragment() -> None:
     assert role_slug("roles/container.defaultNodeServiceAccount") == (
         "container-defaultnodeserviceaccount"
     )
+
+
+def test_extra_roles_follow_the_default_node_role() -> None:
+    cluster = stack_values("prod")["servestack:cluster"]
+    roles = ["roles/monitoring.metricWriter", "roles/container.defaultNodeServiceAccount"]
+    spec = variant("prod", cluster={**cluster, "nodeServiceAccountRoles": roles})
+    assert [b["role"] for b in node_project_bindings(spec)] == [
+        "roles/container.defaultNodeServiceAccount",
+        "roles/monitoring.metricWriter",
+    ]
+    assert {b["project"] for b in node_project_bindings(spec)} == {"acme-ml-serving-prod"}
+
+
+def test_a_basic_extra_role_is_declared_for_the_policy_pack_to_judge() -> None:
+    cluster = stack_values("prod")["servestack:cluster"]
+    spec = variant("prod", cluster={**cluster, "nodeServiceAccountRoles": ["roles/editor"]})
+    assert "roles/editor" in [b["role"] for b in node_project_bindings(spec)]

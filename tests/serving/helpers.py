@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.config import ServerSpec, StackSpec
+from infra.config import ServerSpec, ServingSpec, StackSpec
 
 
 def with_server(spec: StackSpec, name: str, **changes: Any) -> StackSpec:
@@ -41,3 +41,9 @@ def diff(old: Any, new: Any, path: str = "") -> list[str]:
             out += diff(a, b, f"{path}[{index}]")
         return out
     return [] if old == new else [path]
+
+
+def with_serving(spec: StackSpec, **changes: Any) -> StackSpec:
+    """A copy of `spec` with `serving` settings changed (validated again)."""
+    serving = ServingSpec.model_validate({**spec.serving.model_dump(), **changes})
+    return spec.model_copy(update={"serving": serving})

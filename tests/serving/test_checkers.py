@@ -14,6 +14,7 @@ import yaml
 
 from infra.config import StackSpec
 from tests.serving.conftest import ROOT, STACKS, kubernetes_objects, render, spec_of
+from tests.serving.helpers import with_serving
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CHECKOV_CONFIG = ROOT / ".checkov.yaml"
@@ -23,6 +24,13 @@ CUSTOM_KINDS = {"PodMonitoring"}
 
 def schema_version(spec: StackSpec) -> str:
     return f"{spec.kubernetes_version}.0"
+
+
+def node_port_spec() -> StackSpec:
+    """The local stack exposed on fixed node ports, as a kind cluster maps them."""
+    return with_serving(
+        spec_of("local"), expose="nodeport", node_ports={"grpc": 30500, "http": 30501}
+    )
 
 
 def test_every_object_validates_against_the_stacks_kubernetes(stack_spec: StackSpec) -> None:
@@ -36,6 +44,22 @@ def test_every_object_validates_against_the_stacks_kubernetes(stack_spec: StackS
             pytest.fail(f"{obj['kind']} {obj['metadata']['name']}: {error.message}")
         checked += 1
     assert checked >= 6
+
+
+def test_node_port_services_validate() -> None:
+    spec = node_port_spec()
+    services = [
+        o
+        for o in kubernetes_objects(render(spec))
+        if o["kind"] == "Service" and o["spec"]["type"] == "NodePort"
+    ]
+    assert len(services) == len(spec.servers)
+    for service in services:
+        kubernetes_validate.validate(service, schema_version(spec), strict=True)
+    broken = json.loads(json.dumps(services[0]))
+    broken["spec"]["ports"][0]["nodePorts"] = 30500
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, schema_version(spec), strict=True)
 
 
 def test_validator_rejects_an_unknown_field() -> None:
@@ -86,8 +110,10 @@ needs_checkov = pytest.mark.skipif(
 
 @needs_checkov
 def test_checkov_passes_every_stack(tmp_path: Path) -> None:
-    for stack in STACKS:
-        objects = kubernetes_objects(render(spec_of(stack)))
+    variants = {stack: spec_of(stack) for stack in STACKS}
+    variants["local-nodeport"] = node_port_spec()
+    for stack, spec in variants.items():
+        objects = kubernetes_objects(render(spec))
         with (tmp_path / f"{stack}.yaml").open("w") as handle:
             yaml.safe_dump_all(objects, handle, sort_keys=True)
     kube = run_checkov(tmp_path)

@@ -6,7 +6,7 @@ from collections import Counter
 
 from infra.config import StackSpec
 from tests.serving.conftest import Registered, kubernetes_objects, objects_of, render, spec_of
-from tests.serving.helpers import bump_versions, diff, with_server
+from tests.serving.helpers import bump_versions, diff, with_server, with_serving
 
 REQUIRED_LABELS = (
     "app.kubernetes.io/name",
@@ -145,3 +145,16 @@ def test_canary_uses_its_own_image() -> None:
     assert image.endswith(CANARY_DIGEST)
     stable = deployments["resnet"]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert not stable.endswith(CANARY_DIGEST)
+
+
+def test_nodeport_adds_one_node_port_service_per_server() -> None:
+    spec = with_serving(spec_of("local"), expose="nodeport", node_ports={"grpc": 30500})
+    registered = render(spec)
+    keys = by_key(registered)
+    for server in spec.servers:
+        assert ("kubernetes:core/v1:Service", f"{server.name}-nodeport") in keys
+        assert ("kubernetes:core/v1:Service", f"{server.name}-lb") not in keys
+    services = objects_of(registered, "Service")
+    assert sorted(s["spec"]["type"] for s in services) == sorted(
+        ["ClusterIP", "NodePort"] * len(spec.servers)
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from infra.serving import namespace_objects, objects
 from infra.serving.labels import TRACK_LABEL, object_labels, version_label
 from tests.serving.conftest import spec_of
-from tests.serving.helpers import with_server
+from tests.serving.helpers import with_server, with_serving
 
 NS = "serving"
 
@@ -46,6 +46,41 @@ def test_load_balancer_per_expose_setting() -> None:
     assert "annotations" not in lb["metadata"]
     policy = objects.network_policy(ranged, ranged.servers[0], NS)
     assert {"ipBlock": {"cidr": "203.0.113.0/24"}} in policy["spec"]["ingress"][0]["from"]
+
+
+def test_node_port_service_for_clusters_without_load_balancers() -> None:
+    local = spec_of("local")
+    assert objects.node_port_service(local, local.servers[0], NS) is None
+    spec = with_serving(local, expose="nodeport", source_ranges=["172.18.0.0/16"])
+    server = spec.servers[0]
+    assert objects.load_balancer_service(spec, server, NS) is None
+    svc = objects.node_port_service(spec, server, NS)
+    assert svc is not None
+    assert svc["metadata"]["name"] == f"{server.name}-nodeport"
+    assert svc["metadata"]["labels"] == object_labels(spec, server)
+    assert svc["spec"]["type"] == "NodePort"
+    assert svc["spec"]["externalTrafficPolicy"] == "Local"
+    assert svc["spec"]["selector"] == objects.cluster_service(spec, server, NS)["spec"]["selector"]
+    # Unset node ports are Kubernetes' to allocate.
+    assert [p["name"] for p in svc["spec"]["ports"]] == ["grpc", "http"]
+    assert all("nodePort" not in p for p in svc["spec"]["ports"])
+    # The node port's clients get through the namespace's default deny.
+    policy = objects.network_policy(spec, server, NS)
+    assert {"ipBlock": {"cidr": "172.18.0.0/16"}} in policy["spec"]["ingress"][0]["from"]
+
+
+def test_fixed_node_ports_land_on_their_ports() -> None:
+    spec = with_serving(spec_of("local"), expose="nodeport", node_ports={"grpc": 30500})
+    svc = objects.node_port_service(spec, spec.servers[0], NS)
+    assert svc is not None
+    assert [(p["name"], p["port"], p.get("nodePort")) for p in svc["spec"]["ports"]] == [
+        ("grpc", 8500, 30500),
+        ("http", 8501, None),
+    ]
+    both = with_serving(spec, node_ports={"grpc": 30500, "http": 30501})
+    svc = objects.node_port_service(both, both.servers[0], NS)
+    assert svc is not None
+    assert [p["nodePort"] for p in svc["spec"]["ports"]] == [30500, 30501]
 
 
 def test_autoscaler_cpu_custom_metric_and_behavior() -> None:
