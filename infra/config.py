@@ -12,7 +12,6 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
-from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -1041,10 +1040,10 @@ def load_from_pulumi() -> StackSpec:
     file = stack_file(stack)
     values: dict[str, Any] = {}
     for full_key, raw in sorted(_all_config().items()):
-        values[full_key] = _decode(raw)
+        values[full_key] = decode_config_value(raw)
     secret_keys = _secret_keys()
     if secret_keys:
-        _check_secret_keys(file, secret_keys)
+        check_secret_keys(file, secret_keys)
     return parse_stack(stack, values, file=file, secret_keys=secret_keys)
 
 
@@ -1065,7 +1064,7 @@ def _secret_keys() -> list[str]:
 SECRET_CAPABLE_KEYS = frozenset({f"{PROJECT}:local"})
 
 
-def _check_secret_keys(file: str, keys: list[str]) -> None:
+def check_secret_keys(file: str, keys: list[str]) -> None:
     for key in keys:
         if key.startswith(f"{PROJECT}:") and key not in SECRET_CAPABLE_KEYS:
             raise ConfigError(
@@ -1075,7 +1074,7 @@ def _check_secret_keys(file: str, keys: list[str]) -> None:
             )
 
 
-def _decode(raw: str) -> Any:
+def decode_config_value(raw: str) -> Any:
     """Pulumi hands object values over as JSON strings, scalars as plain strings."""
     stripped = raw.strip()
     if stripped[:1] in {"{", "["}:
@@ -1084,10 +1083,6 @@ def _decode(raw: str) -> Any:
         except json.JSONDecodeError:
             return raw
     return raw
-
-
-def relative_to_root(path: str) -> PurePosixPath:
-    return PurePosixPath(path)
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -137,8 +137,8 @@ def _as_config_string(value: Any) -> str:
 
 def load_config_spec(config: StackConfig) -> StackSpec:
     """Validate an already-read stack config."""
-    from infra.config import _check_secret_keys, _decode
+    from infra.config import check_secret_keys, decode_config_value
 
-    _check_secret_keys(config.file, list(config.secret_keys))
-    decoded = {k: _decode(v) for k, v in sorted(config.values.items())}
+    check_secret_keys(config.file, list(config.secret_keys))
+    decoded = {k: decode_config_value(v) for k, v in sorted(config.values.items())}
     return parse_stack(config.stack, decoded, file=config.file, secret_keys=config.secret_keys)
