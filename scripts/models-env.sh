@@ -16,17 +16,23 @@ fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 
 "${PIP[@]}" install --upgrade pip >/dev/null
-# TensorFlow (CPU build) and the libraries export, checks and the smoke client use.
-"${PIP[@]}" install \
-  "tensorflow-cpu==${TF_VERSION}" \
-  "protobuf>=6.31,<7" \
-  "grpcio>=1.60" \
-  "numpy>=1.26" \
-  "typer>=0.12" \
-  "rich>=13" \
-  "pydantic>=2.6,<3" \
-  "pyyaml>=6" \
-  "pytest>=8"
+# The `models` extra of pyproject.toml (TensorFlow, protobuf 6) plus the few deploy-side
+# libraries the CLI and the smoke client import; pyproject.toml stays the one list of ranges.
+mapfile -t REQUIREMENTS < <("$VENV/bin/python" - "$ROOT/pyproject.toml" <<'PY'
+import re
+import sys
+import tomllib
+
+with open(sys.argv[1], "rb") as handle:
+    project = tomllib.load(handle)["project"]
+shared = {"typer", "rich", "pydantic", "pyyaml", "grpcio"}
+wanted = list(project["optional-dependencies"]["models"])
+wanted += [r for r in project["dependencies"] if re.split(r"[<>=~!\[ ]", r)[0].lower() in shared]
+wanted += [r for r in project["optional-dependencies"]["dev"] if r.startswith("pytest")]
+print("\n".join(wanted))
+PY
+)
+"${PIP[@]}" install "${REQUIREMENTS[@]}" "tensorflow-cpu==${TF_VERSION}"
 # tensorflow-serving-api declares a dependency on the full `tensorflow` wheel; tensorflow-cpu
 # provides the same modules, so the serving API protos go in without their dependencies.
 "${PIP[@]}" install --no-deps "tensorflow-serving-api==${TF_VERSION}"
