@@ -18,6 +18,9 @@ _SHARED = (
     "model_images/warmup.py",
 )
 
+# What TF Serving loads as a SavedModel version (binary or text protobuf).
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -44,6 +47,11 @@ RECIPES: dict[str, Recipe] = {
         ("imagenet", "none"),
     ),
 }
+
+
+def is_saved_model(directory: Path) -> bool:
+    """A SavedModel version directory: it holds saved_model.pb (or its text form)."""
+    return any((directory / name).is_file() for name in SAVED_MODEL_FILES)
 
 
 def recipe_source_hash(root: Path, recipe: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from model_images import contract
+from model_images.catalog import is_saved_model
 
 
 @dataclass
@@ -28,7 +29,7 @@ class VersionReport:
 
 def find_versions(directory: Path) -> list[tuple[str, int, Path]]:
     """(model, version, path) of every SavedModel version under `directory`, sorted."""
-    if _is_saved_model(directory):
+    if is_saved_model(directory):
         return [
             (
                 directory.parent.name,
@@ -36,8 +37,8 @@ def find_versions(directory: Path) -> list[tuple[str, int, Path]]:
                 directory,
             )
         ]
-    if any(_is_version_dir(p) for p in _subdirs(directory)):
-        return [(directory.name, int(p.name), p) for p in _subdirs(directory) if _is_version_dir(p)]
+    if versions := [p for p in _subdirs(directory) if _is_version_dir(p)]:
+        return [(directory.name, int(p.name), p) for p in versions]
     found = []
     for model_dir in _subdirs(directory):
         found += [
@@ -185,8 +186,4 @@ def _subdirs(directory: Path) -> list[Path]:
 
 
 def _is_version_dir(path: Path) -> bool:
-    return path.name.isdigit() and _is_saved_model(path)
-
-
-def _is_saved_model(path: Path) -> bool:
-    return (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file()
+    return path.name.isdigit() and is_saved_model(path)

@@ -6,6 +6,7 @@ set -euo pipefail
 
 LOG="${DOCKERD_LOG:-/tmp/servestack-dockerd.log}"
 WAIT_SECONDS="${DOCKERD_WAIT_SECONDS:-60}"
+PID_FILE=/tmp/servestack-dockerd.pid
 
 if docker info >/dev/null 2>&1; then
   exit 0
@@ -22,12 +23,12 @@ fi
 start() {
   local driver="$1"
   nohup dockerd --storage-driver="$driver" >"$LOG" 2>&1 &
-  echo $! >/tmp/servestack-dockerd.pid
+  echo $! >"$PID_FILE"
   for _ in $(seq "$WAIT_SECONDS"); do
     if docker info >/dev/null 2>&1; then
       return 0
     fi
-    if ! kill -0 "$(cat /tmp/servestack-dockerd.pid)" 2>/dev/null; then
+    if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
       return 1
     fi
     sleep 1
@@ -39,8 +40,8 @@ if start overlay2; then
   echo "start-dockerd: dockerd up (overlay2)"
   exit 0
 fi
-kill "$(cat /tmp/servestack-dockerd.pid)" 2>/dev/null || true
-wait "$(cat /tmp/servestack-dockerd.pid)" 2>/dev/null || true
+kill "$(cat "$PID_FILE")" 2>/dev/null || true
+wait "$(cat "$PID_FILE")" 2>/dev/null || true
 if start vfs; then
   echo "start-dockerd: dockerd up (vfs)"
   exit 0

@@ -32,9 +32,14 @@ class BaseImage:
         return f"{self.repository}:{self.tag}"
 
     @property
+    def pinned_tag(self) -> str:
+        """`tag@sha256:...` when pinned, else `tag`: what follows `repo:` in FROM."""
+        return f"{self.tag}@{self.digest}" if self.digest else self.tag
+
+    @property
     def ref(self) -> str:
         """`repo:tag@sha256:...` when pinned, else `repo:tag`."""
-        return f"{self.name}@{self.digest}" if self.digest else self.name
+        return f"{self.repository}:{self.pinned_tag}"
 
     @property
     def pinned(self) -> bool:

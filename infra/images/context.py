@@ -20,7 +20,7 @@ from typing import Literal
 from infra.config import ConfigError, ModelSpec, ServerSpec, StackSpec, stack_file
 from infra.images import tfconfig
 from infra.images.baseimage import BaseImage, base_image
-from model_images.catalog import export_command, recipe_source_hash
+from model_images.catalog import export_command, is_saved_model, recipe_source_hash
 
 Variant = Literal["stable", "canary"]
 
@@ -28,7 +28,6 @@ DOCKERFILE = "model_images/Dockerfile"
 MANIFEST = "config/manifest.json"
 CONTEXTS_DIR = "build/contexts"
 TAG_PREFIX = "ctx-"
-_SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 
 
 @dataclass(frozen=True)
@@ -71,21 +70,17 @@ class BuildContext:
 
     @property
     def build_args(self) -> dict[str, str]:
-        tag = f"{self.base.tag}@{self.base.digest}" if self.base.digest else self.base.tag
-        return {"BASE_REPOSITORY": self.base.repository, "BASE_TAG": tag}
-
-    def content_hash(self) -> str:
-        return self.digest
+        return {"BASE_REPOSITORY": self.base.repository, "BASE_TAG": self.base.pinned_tag}
 
     @property
     def tag(self) -> str:
-        return TAG_PREFIX + self.content_hash()[:20]
+        return TAG_PREFIX + self.digest[:20]
 
     @property
     def model_tag(self) -> str:
         """Human tag naming the served models and versions, made unique by the content hash."""
         names = "_".join(f"{m.name}-v{'-'.join(str(v) for v in m.versions)}" for m in self.served)
-        return f"{names[:100]}-{self.content_hash()[:8]}"
+        return f"{names[:100]}-{self.digest[:8]}"
 
 
 def content_hash(entries: tuple[ContextEntry, ...]) -> str:
@@ -128,7 +123,7 @@ def plan_context(
     served: list[tfconfig.ServedModel] = []
     manifest_models: list[dict[str, object]] = []
     for m_index, model in enumerate(server.models):
-        key = f"servestack:servers[{index}].models[{m_index}].source"
+        key = _source_key(index, m_index)
         versions = served_versions(server, model, variant)
         served.append(tfconfig.served_model(model, versions))
         for version in versions:
@@ -139,7 +134,7 @@ def plan_context(
                 record["weights"] = model.source.weights
             else:
                 record["path"] = model.source.path
-            if _is_saved_model(source_dir):
+            if is_saved_model(source_dir):
                 record["state"] = "exported"
                 entries += _tree(source_dir, f"models/{model.name}/{version}")
             else:
@@ -215,12 +210,17 @@ def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
         for m_index, model in enumerate(server.models):
             if model.source.path is None:
                 continue
-            key = f"servestack:servers[{index}].models[{m_index}].source"
+            key = _source_key(index, m_index)
             versions = set(model.versions)
             if server.canary is not None and server.canary_model == model:
                 versions.add(server.canary.version)
             for version in sorted(versions):
                 _source_dir(spec, model, version, root, file, key)
+
+
+def _source_key(server_index: int, model_index: int) -> str:
+    """The stack-file key of a model's source, which errors about it name."""
+    return f"servestack:servers[{server_index}].models[{model_index}].source"
 
 
 def _source_dir(
@@ -233,17 +233,13 @@ def _source_dir(
     if not base.is_dir():
         raise ConfigError(file, f"{key}.path", f"{model.source.path} is not a directory")
     version_dir = base / str(version)
-    if not _is_saved_model(version_dir):
+    if not is_saved_model(version_dir):
         raise ConfigError(
             file,
             f"{key}.path",
             f"{model.source.path}/{version} holds no SavedModel (saved_model.pb)",
         )
     return version_dir
-
-
-def _is_saved_model(directory: Path) -> bool:
-    return any((directory / name).is_file() for name in _SAVED_MODEL_FILES)
 
 
 def _tree(directory: Path, prefix: str) -> Iterator[ContextEntry]:
@@ -262,7 +258,7 @@ def context_dir(root: Path, stack: str, server: str, variant: Variant) -> Path:
 def write_context(context: BuildContext, dest: Path) -> None:
     """Materialise the context (files 0644, dirs 0755); skipped when it is already current."""
     marker = dest.parent / f"{dest.name}.hash"
-    digest = context.content_hash()
+    digest = context.digest
     if dest.is_dir() and marker.is_file() and marker.read_text() == digest:
         return
     if dest.exists():

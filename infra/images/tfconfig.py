@@ -9,7 +9,7 @@ nor `BatchingParameters`; those two are rendered as text format from typed data 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from google.protobuf import text_format
@@ -31,11 +31,10 @@ class ServedModel:
     versions: tuple[int, ...]
     policy: VersionPolicy = "specific"
     labels: tuple[tuple[str, int], ...] = ()
-    base_path: str = field(default="")
 
-    def __post_init__(self) -> None:
-        if not self.base_path:
-            object.__setattr__(self, "base_path", layout.model_base_path(self.name))
+    @property
+    def base_path(self) -> str:
+        return layout.model_base_path(self.name)
 
 
 def served_model(model: ModelSpec, versions: Sequence[int] | None = None) -> ServedModel:

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.config import StackSpec
-from infra.platform.network import gke_cluster, ip_allocation_policy
+from infra.platform.network import gke_cluster, gke_project, ip_allocation_policy
 from infra.platform.nodeconfig import node_security_config
 
 # Control-plane timeouts of a regional create/upgrade exceed the provider's defaults.
@@ -107,12 +107,11 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
     account, then removed; pools are separate resources.
     """
     cluster = gke_cluster(spec)
-    if not spec.gcp_project:
-        raise ValueError(f"stack {spec.stack!r} has no gcp:project")
+    project = gke_project(spec)
     netpol = network_policy_settings(spec)
     args: dict[str, Any] = {
         "name": cluster.name,
-        "project": spec.gcp_project,
+        "project": project,
         "location": cluster.location,
         "description": f"servestack serving cluster ({spec.labels.env})",
         "remove_default_node_pool": True,
@@ -132,9 +131,7 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
         "enable_shielded_nodes": cluster.shielded_nodes,
         "enable_intranode_visibility": True,
         "workload_identity_config": (
-            {"workload_pool": workload_pool(spec.gcp_project)}
-            if cluster.workload_identity
-            else None
+            {"workload_pool": workload_pool(project)} if cluster.workload_identity else None
         ),
         "release_channel": {"channel": cluster.release_channel.value},
         "maintenance_policy": maintenance_policy(spec),

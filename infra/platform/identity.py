@@ -15,7 +15,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.config import StackSpec
-from infra.platform.network import gke_cluster
+from infra.platform.network import gke_cluster, gke_project
 
 NODE_PROJECT_ROLES: tuple[str, ...] = ("roles/container.defaultNodeServiceAccount",)
 REGISTRY_READER_ROLE = "roles/artifactregistry.reader"
@@ -44,20 +44,15 @@ def node_project_bindings(spec: StackSpec) -> list[dict[str, str]]:
     A basic role among the stack's is still declared: the policy pack's iam-no-basic-roles
     rule, not the renderer, judges it.
     """
-    if not spec.gcp_project:
-        raise ValueError(f"stack {spec.stack!r} has no gcp:project")
+    project = gke_project(spec)
     extra = gke_cluster(spec).node_service_account_roles
     roles = [*NODE_PROJECT_ROLES, *(r for r in extra if r not in NODE_PROJECT_ROLES)]
-    return [{"project": spec.gcp_project, "role": role} for role in roles]
+    return [{"project": project, "role": role} for role in roles]
 
 
 def role_slug(role: str) -> str:
     """Stable resource-name fragment of a role: roles/a.bC -> a-bc."""
     return role.removeprefix("roles/").replace(".", "-").lower()
-
-
-def member(email: str) -> str:
-    return f"serviceAccount:{email}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ class NodeIdentity(pulumi.ComponentResource):
             f"{name}-sa", gcp.serviceaccount.AccountArgs(**node_account_args(args.spec)), child
         )
         self.email = account.email
-        self.member = account.email.apply(member)
+        self.member = account.member
         for binding in node_project_bindings(args.spec):
             gcp.projects.IAMMember(
                 f"{name}-{role_slug(binding['role'])}",

@@ -21,6 +21,13 @@ def gke_cluster(spec: StackSpec) -> ClusterSpec:
     return spec.cluster
 
 
+def gke_project(spec: StackSpec) -> str:
+    """The GCP project of a GKE stack (the loader guarantees it there)."""
+    if not spec.gcp_project:
+        raise ValueError(f"stack {spec.stack!r} has no gcp:project")
+    return spec.gcp_project
+
+
 def network_args(spec: StackSpec) -> dict[str, Any]:
     """A custom-mode VPC: subnets are declared, never auto-created in every region."""
     cluster = gke_cluster(spec)

@@ -122,8 +122,9 @@ def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None
 
     `service_account` is the dedicated node account unless the pool names its own.
     """
+    cluster = gke_cluster(spec)
     config: dict[str, Any] = {
-        **node_security_config(spec.cluster is None or spec.cluster.workload_identity),
+        **node_security_config(cluster.workload_identity),
         "machine_type": pool.machine_type,
         "disk_size_gb": pool.disk_size_gb,
         "disk_type": pool.disk_type,
@@ -133,7 +134,7 @@ def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None
         "service_account": pool.service_account or service_account,
         "labels": pool_node_labels(pool, spec.labels.as_dict()),
         "resource_labels": spec.labels.as_dict(),
-        "tags": [f"{gke_cluster(spec).name}-node", pool.name],
+        "tags": [f"{cluster.name}-node", pool.name],
     }
     if pool.gpu is not None:
         config["guest_accelerators"] = guest_accelerators(pool)

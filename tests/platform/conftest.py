@@ -97,6 +97,13 @@ def stack_values(stack: str) -> dict[str, Any]:
     return copy.deepcopy(dict(document["config"]))
 
 
+def cluster_with(stack: str, **fields: object) -> dict[str, object]:
+    """A shipped stack's `servestack:cluster` map with some fields replaced."""
+    cluster: dict[str, object] = stack_values(stack)["servestack:cluster"]
+    cluster.update(fields)
+    return cluster
+
+
 def variant(stack: str, **changes: Any) -> StackSpec:
     """A shipped stack with some `servestack:` keys replaced (validated like the real file)."""
     values = stack_values(stack)

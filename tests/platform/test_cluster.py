@@ -13,13 +13,7 @@ from infra.platform.cluster import (
     workload_pool,
 )
 from infra.platform.network import ip_allocation_policy, network_args, subnetwork_args
-from tests.platform.conftest import GKE_STACKS, spec_of, stack_values, variant
-
-
-def _cluster_with(stack: str, **fields: object) -> dict[str, object]:
-    cluster: dict[str, object] = stack_values(stack)["servestack:cluster"]
-    cluster.update(fields)
-    return cluster
+from tests.platform.conftest import GKE_STACKS, cluster_with, spec_of, variant
 
 
 @pytest.mark.parametrize("stack", GKE_STACKS)
@@ -101,7 +95,7 @@ def test_private_nodes_and_authorized_networks() -> None:
 def test_public_nodes_and_no_allow_list_drop_those_blocks() -> None:
     spec = variant(
         "dev",
-        cluster=_cluster_with("dev", private={"enabled": False}, masterAuthorizedNetworks=[]),
+        cluster=cluster_with("dev", private={"enabled": False}, masterAuthorizedNetworks=[]),
     )
     args = cluster_args(spec)
     assert "private_cluster_config" not in args
@@ -109,14 +103,14 @@ def test_public_nodes_and_no_allow_list_drop_those_blocks() -> None:
 
 
 def test_without_dataplane_v2_calico_enforces_network_policy() -> None:
-    args = cluster_args(variant("dev", cluster=_cluster_with("dev", dataplaneV2=False)))
+    args = cluster_args(variant("dev", cluster=cluster_with("dev", dataplaneV2=False)))
     assert args["datapath_provider"] == "LEGACY_DATAPATH"
     assert args["network_policy"] == {"enabled": True, "provider": "CALICO"}
     assert args["addons_config"]["network_policy_config"] == {"disabled": False}
 
 
 def test_network_policy_off_leaves_the_cluster_without_enforcement() -> None:
-    spec = variant("dev", cluster=_cluster_with("dev", dataplaneV2=False, networkPolicy=False))
+    spec = variant("dev", cluster=cluster_with("dev", dataplaneV2=False, networkPolicy=False))
     args = cluster_args(spec)
     assert args["datapath_provider"] == "LEGACY_DATAPATH"
     assert args["network_policy"] == {"enabled": False, "provider": "PROVIDER_UNSPECIFIED"}
@@ -147,7 +141,7 @@ def test_existing_subnet_gets_ranges_by_cidr() -> None:
         "podsCidr": "10.100.0.0/14",
         "servicesCidr": "10.104.0.0/20",
     }
-    spec = variant("prod", cluster=_cluster_with("prod", network=network))
+    spec = variant("prod", cluster=cluster_with("prod", network=network))
     assert ip_allocation_policy(spec) == {
         "cluster_ipv4_cidr_block": "10.100.0.0/14",
         "services_ipv4_cidr_block": "10.104.0.0/20",

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from infra.config import ConfigError, parse_stack
-from tests.platform.conftest import stack_values
+from infra.config import ConfigError
+from tests.platform.conftest import cluster_with, stack_values, variant
 
 
 def _error(stack: str, **changes: object) -> ConfigError:
-    values = stack_values(stack)
-    for key, value in changes.items():
-        values[f"servestack:{key}"] = value
     with pytest.raises(ConfigError) as caught:
-        parse_stack(stack, values)
+        variant(stack, **changes)
     return caught.value
 
 
@@ -74,9 +71,7 @@ def test_gpu_budget_counts_every_zone_of_a_regional_per_zone_pool() -> None:
 
 def test_per_zone_counts_of_a_zonal_pool_are_not_multiplied() -> None:
     pools = _pools_with("dev", 1, autoscaling={"min": 0, "max": 2, "perZone": True})
-    values = stack_values("dev")
-    values["servestack:nodePools"] = pools
-    assert parse_stack("dev", values).gpu_budget == 2
+    assert variant("dev", nodePools=pools).gpu_budget == 2
 
 
 def test_local_stack_takes_no_node_pools() -> None:
@@ -85,27 +80,21 @@ def test_local_stack_takes_no_node_pools() -> None:
     assert error.message == "must be empty for a local stack"
 
 
-def _cluster_with(stack: str, **fields: object) -> dict[str, object]:
-    cluster: dict[str, object] = stack_values(stack)["servestack:cluster"]
-    cluster.update(fields)
-    return cluster
-
-
 def test_dataplane_v2_cannot_turn_network_policy_off() -> None:
-    error = _error("prod", cluster=_cluster_with("prod", networkPolicy=False))
+    error = _error("prod", cluster=cluster_with("prod", networkPolicy=False))
     assert error.key == "servestack:cluster.networkPolicy"
     assert "Dataplane V2 always enforces NetworkPolicy" in error.message
 
 
 @pytest.mark.parametrize("role", ["editor", "roles/", "projects/p/roles/x", "roles/a b"])
 def test_node_account_roles_must_be_role_ids(role: str) -> None:
-    error = _error("prod", cluster=_cluster_with("prod", nodeServiceAccountRoles=[role]))
+    error = _error("prod", cluster=cluster_with("prod", nodeServiceAccountRoles=[role]))
     assert error.key == "servestack:cluster.nodeServiceAccountRoles[0]"
     assert "roles/" in error.message
 
 
 def test_node_account_role_listed_twice() -> None:
     roles = ["roles/logging.logWriter", "roles/logging.logWriter"]
-    error = _error("prod", cluster=_cluster_with("prod", nodeServiceAccountRoles=roles))
+    error = _error("prod", cluster=cluster_with("prod", nodeServiceAccountRoles=roles))
     assert error.key == "servestack:cluster.nodeServiceAccountRoles"
     assert error.message == "lists roles/logging.logWriter more than once"
