@@ -8,11 +8,11 @@ from typing import Any
 
 from policies.base import Config, Resource, resource_policy
 from policies.values import UNKNOWN, as_dict, as_list, as_number, get, is_unknown
+from policies.workloads import GPU_TAINT_KEY
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 RELEASE_CHANNELS = {"RAPID", "REGULAR", "STABLE", "EXTENDED"}
-GPU_TAINT_KEY = "nvidia.com/gpu"
 
 
 def _flag_not(value: Any, wanted: bool) -> bool:
@@ -79,13 +79,12 @@ def check_node_service_account(resource: Resource, config: Config) -> Iterator[s
         removed = get(resource.props, "removeDefaultNodePool")
         if removed is True or removed is UNKNOWN or get(resource.props, "enableAutopilot"):
             return
-        account = get(resource.props, "nodeConfig", "serviceAccount")
         what = "default node pool"
     elif resource.type == NODE_POOL:
-        account = get(resource.props, "nodeConfig", "serviceAccount")
         what = "node pool"
     else:
         return
+    account = get(resource.props, "nodeConfig", "serviceAccount")
     if account is not UNKNOWN and _default_service_account(account):
         yield f"{what} runs as the default compute service account ({account or 'unset'})"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.base import Config, Resource, resource_policy, stack_policy
-from policies.images import BUILD_IMAGE_TYPE, parse_image
-from policies.values import as_list, get, is_unknown
+from policies.images import build_tags, parse_image
+from policies.values import get, is_unknown
 from policies.workloads import (
     container_name,
     gpu_count,
@@ -56,14 +56,10 @@ def built_image_gpu(resources: list[Resource]) -> dict[str, bool]:
     """Each built tag (repository:tag) mapped to whether its base image is a GPU build."""
     found: dict[str, bool] = {}
     for resource in resources:
-        if resource.type != BUILD_IMAGE_TYPE:
-            continue
         base = get(resource.props, "labels", BASE_NAME_LABEL)
         if not isinstance(base, str) or is_unknown(base):
             continue
-        for tag in as_list(resource.props.get("tags")):
-            if isinstance(tag, str) and not is_unknown(tag):
-                found[tag] = parse_image(base).gpu
+        found.update(dict.fromkeys(build_tags(resource), parse_image(base).gpu))
     return found
 
 

@@ -66,17 +66,17 @@ def gpu_pools(resources: list[Resource]) -> list[GpuPool]:
         autoscaling = get(resource.props, "autoscaling")
         if autoscaling is UNKNOWN:
             continue
-        total = get(as_dict(autoscaling), "totalMaxNodeCount")
-        per_zone = get(as_dict(autoscaling), "maxNodeCount")
+        total = as_number(get(as_dict(autoscaling), "totalMaxNodeCount"))
+        per_zone = as_number(get(as_dict(autoscaling), "maxNodeCount"))
         fixed = get(resource.props, "nodeCount")
         if fixed is None:
             fixed = get(resource.props, "initialNodeCount")
-        if as_number(total) is not None:
-            nodes, how = as_number(total) or 0.0, f"{as_number(total):g} nodes in total"
-        elif as_number(per_zone) is not None or as_number(fixed) is not None:
-            count = as_number(per_zone) if as_number(per_zone) is not None else as_number(fixed)
+        count = per_zone if per_zone is not None else as_number(fixed)
+        if total is not None:
+            nodes, how = total, f"{total:g} nodes in total"
+        elif count is not None:
             zones = _zones(resource, clusters)
-            nodes, how = (count or 0.0) * zones, f"{count:g} nodes x {zones} zones"
+            nodes, how = count * zones, f"{count:g} nodes x {zones} zones"
         else:
             continue
         found.append(GpuPool(resource, nodes * per_node, f"{how} x {per_node:g} GPUs"))

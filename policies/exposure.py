@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from policies.base import Config, Resource, resource_policy
 from policies.values import UNKNOWN, as_dict, as_list, get, is_unknown
-from policies.workloads import is_kubernetes, kind_of
+from policies.workloads import kind_of
 
 INTERNAL_ANNOTATIONS = (
     "networking.gke.io/load-balancer-type",
@@ -16,7 +16,7 @@ OPEN_RANGES = {"0.0.0.0/0", "::/0"}
 
 
 def _service_type(resource: Resource) -> object:
-    if not is_kubernetes(resource.type) or kind_of(resource.type, resource.props) != "Service":
+    if kind_of(resource.type, resource.props) != "Service":
         return None
     return get(resource.props, "spec", "type")
 

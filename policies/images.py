@@ -50,7 +50,8 @@ def container_images(resource: Resource) -> Iterator[tuple[str, str]]:
             yield container_name(container), image
 
 
-def _build_tags(resource: Resource) -> Iterator[str]:
+def build_tags(resource: Resource) -> Iterator[str]:
+    """Every known tag of an image build; nothing for other resources."""
     if resource.type != BUILD_IMAGE_TYPE:
         return
     for tag in as_list(resource.props.get("tags")):
@@ -58,13 +59,19 @@ def _build_tags(resource: Resource) -> Iterator[str]:
             yield tag
 
 
+def _image_refs(resource: Resource) -> Iterator[tuple[str, str]]:
+    """(what, image) of every known container image and build tag of a resource."""
+    for name, image in container_images(resource):
+        yield f"container {name!r}", image
+    for tag in build_tags(resource):
+        yield "build tag", tag
+
+
 def check_registry(resource: Resource, config: Config) -> Iterator[str]:
     allowed = [p for p in as_list(config.get("allowedRegistries")) if isinstance(p, str)]
     if not allowed:
         return
-    refs = [(f"container {name!r}", image) for name, image in container_images(resource)]
-    refs += [("build tag", tag) for tag in _build_tags(resource)]
-    for what, image in refs:
+    for what, image in _image_refs(resource):
         if not any(image.startswith(prefix) for prefix in allowed):
             yield f"{what} image {image} is not from an allowed registry ({', '.join(allowed)})"
 
@@ -77,9 +84,7 @@ def check_digest(resource: Resource, config: Config) -> Iterator[str]:
 
 
 def check_latest(resource: Resource, config: Config) -> Iterator[str]:
-    refs = [(f"container {name!r}", image) for name, image in container_images(resource)]
-    refs += [("build tag", tag) for tag in _build_tags(resource)]
-    for what, image in refs:
+    for what, image in _image_refs(resource):
         ref = parse_image(image)
         if ref.tag == "latest" or (ref.tag is None and ref.digest is None):
             yield f"{what} image {image} uses the latest tag"

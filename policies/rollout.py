@@ -8,7 +8,7 @@ from typing import Any
 
 from policies.base import Config, Resource, resource_policy, stack_policy
 from policies.values import UNKNOWN, as_dict, as_list, as_number, get, is_unknown
-from policies.workloads import is_kubernetes, kind_of, pod_template, selector_matches
+from policies.workloads import kind_of, pod_template, selector_matches
 
 ZONE_KEYS = {"topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone"}
 EXEMPT_SCHEMA: dict[str, Any] = {
@@ -20,7 +20,7 @@ EXEMPT_SCHEMA: dict[str, Any] = {
 
 
 def _kind(resource: Resource) -> str | None:
-    return kind_of(resource.type, resource.props) if is_kubernetes(resource.type) else None
+    return kind_of(resource.type, resource.props)
 
 
 def check_rolling_update(resource: Resource, config: Config) -> Iterator[str]:
@@ -175,7 +175,7 @@ def check_min_replicas(resources: list[Resource], config: Config) -> Iterator[tu
             value = get(workload.hpa.props, "spec", "minReplicas")
             where, urn = "HPA minReplicas", workload.hpa.urn
         else:
-            value = get(workload.resource.props, "spec", "replicas")
+            value = replicas
             where, urn = "replicas", workload.resource.urn
         if value is UNKNOWN:
             continue

@@ -33,8 +33,10 @@ def is_kubernetes(resource_type: str) -> bool:
     )
 
 
-def kind_of(resource_type: str, props: dict[str, Any]) -> str:
-    """The object's kind, from the manifest or else the type token."""
+def kind_of(resource_type: str, props: dict[str, Any]) -> str | None:
+    """A Kubernetes object's kind, from the manifest or else the type token; None for others."""
+    if not is_kubernetes(resource_type):
+        return None
     kind = props.get("kind")
     if isinstance(kind, str):
         return kind
@@ -62,9 +64,9 @@ class PodTemplate:
 
 def pod_template(resource_type: str, props: dict[str, Any]) -> PodTemplate | None:
     """The pod template of a workload (or the Pod itself); None for other objects."""
-    if not is_kubernetes(resource_type):
-        return None
     kind = kind_of(resource_type, props)
+    if kind is None:
+        return None
     if kind == "Pod":
         return PodTemplate(kind, as_dict(props.get("metadata")), as_dict(props.get("spec")))
     path = POD_TEMPLATE_PATHS.get(kind)

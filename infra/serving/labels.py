@@ -43,6 +43,18 @@ def track_selector(spec: StackSpec, server: ServerSpec, track: Track) -> dict[st
     return dict(sorted({**selector_labels(spec, server), TRACK_LABEL: track}.items()))
 
 
+def _labels(spec: StackSpec, identity: dict[str, str], version: str) -> dict[str, str]:
+    """The stack labels and every app.kubernetes.io label, sorted."""
+    labels = {
+        **spec.labels.as_dict(),
+        **identity,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/version": version,
+    }
+    return dict(sorted(labels.items()))
+
+
 def object_labels(
     spec: StackSpec, server: ServerSpec, version: str | None = None
 ) -> dict[str, str]:
@@ -50,28 +62,17 @@ def object_labels(
 
     Only workloads carry the model version, so a version bump changes nothing else.
     """
-    labels = {
-        **spec.labels.as_dict(),
-        **selector_labels(spec, server),
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/version": version or spec.images.tf_serving_version,
-    }
-    return dict(sorted(labels.items()))
+    return _labels(spec, selector_labels(spec, server), version or spec.images.tf_serving_version)
 
 
 def namespace_labels(spec: StackSpec) -> dict[str, str]:
     """Labels of the namespace-wide objects (Namespace, default-deny policy)."""
-    labels = {
-        **spec.labels.as_dict(),
+    identity = {
         "app.kubernetes.io/component": COMPONENT_NAMESPACE,
         "app.kubernetes.io/instance": f"{spec.serving.namespace}-{spec.labels.env}",
-        "app.kubernetes.io/managed-by": MANAGED_BY,
         "app.kubernetes.io/name": spec.serving.namespace,
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/version": spec.images.tf_serving_version,
     }
-    return dict(sorted(labels.items()))
+    return _labels(spec, identity, spec.images.tf_serving_version)
 
 
 def served_versions(server: ServerSpec, track: Track) -> list[tuple[str, list[int]]]:

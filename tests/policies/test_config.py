@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.config import ConfigError
+from infra.platform.registry import registry_location, registry_url
 from infra.preview.stackfile import load_spec
 from policies.engine import load_policy_config, validate_config
 
@@ -30,9 +31,8 @@ def test_config_matches_its_stack_file(stack: str) -> None:
     if spec.local is not None:
         registry = f"{spec.local.registry}/"
     else:
-        registry = (
-            f"{spec.gcp_region}-docker.pkg.dev/{spec.gcp_project}/{spec.registry.repository}/"
-        )
+        url = registry_url(registry_location(spec), str(spec.gcp_project), spec.registry.repository)
+        registry = f"{url}/"
     assert config["image-allowed-registry"]["allowedRegistries"] == [registry]
     assert config["gpu-budget"]["gpuBudget"] == spec.gpu_budget
     assert config["kubernetes-labels"]["expectedLabels"]["env"] == spec.labels.env

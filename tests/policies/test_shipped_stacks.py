@@ -4,27 +4,20 @@ see the real resource shapes (a change to a captured plan trips the expected rul
 from __future__ import annotations
 
 import copy
-import importlib.util
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from infra.preview.engine import run_offline
 from policies.engine import evaluate, load_policy_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("infra.preview.engine") is None,
-    reason="the offline preview engine (infra.preview.engine) is not available",
-)
-
 
 @cache
 def captured(stack: str) -> tuple[dict[str, Any], ...]:
-    from infra.preview.engine import run_offline
-
     plan = run_offline(ROOT, stack, with_policies=False)
     return tuple(r.to_json() for r in plan.resources)
 

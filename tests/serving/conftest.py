@@ -11,7 +11,8 @@ import pulumi
 import pytest
 
 from infra.config import StackSpec
-from infra.platform.placement import PoolPlacement, pool_placement
+from infra.platform.placement import PoolPlacement
+from infra.platform.platform import placements
 from infra.preview.stackfile import load_spec
 from infra.serving.namespace import ServingNamespace, ServingNamespaceArgs
 from infra.serving.service import ModelService, ModelServiceArgs
@@ -66,8 +67,8 @@ class ServingMocks(pulumi.runtime.Mocks):
 
 
 def placement_of(spec: StackSpec, pool: str | None) -> PoolPlacement | None:
-    found = spec.pool(pool)
-    return None if found is None else pool_placement(found)
+    """The placement the Platform hands a server on `pool`, as the stack composes it."""
+    return placements(spec).get(pool or "")
 
 
 def render(spec: StackSpec) -> list[Registered]:
