@@ -894,6 +894,10 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 
 
 _TOP_LEVEL_KEYS = {"stack", "gcp_project", "gcp_region"}
+# Error types whose message is clearer with the offending value appended.
+_SHOWS_INPUT = frozenset(
+    {"literal_error", "enum", "greater_than_equal", "less_than_equal", "too_short", "too_long"}
+)
 
 
 def _first_error(file: str, error: ValidationError) -> ConfigError:
@@ -924,15 +928,9 @@ def _first_error(file: str, error: ValidationError) -> ConfigError:
             message = f"unknown key; allowed: {allowed}"
     elif detail["type"] == "missing":
         message = "required key is missing"
-    elif (
-        detail["type"] in {"literal_error", "enum"}
-        or detail["type"].endswith("_type")
-        or detail["type"].endswith("_parsing")
-    ):
-        message = f"{message.replace('Input should be', 'must be')} (got {_short(detail['input'])})"
     elif detail["type"] == "string_pattern_mismatch":
         message = f"invalid value {_short(detail['input'])} (must match {ctx.get('pattern')})"
-    elif detail["type"] in {"greater_than_equal", "less_than_equal", "too_short", "too_long"}:
+    elif detail["type"] in _SHOWS_INPUT or detail["type"].endswith(("_type", "_parsing")):
         message = f"{message.replace('Input should be', 'must be')} (got {_short(detail['input'])})"
     for raw, plain in (
         ("Input should be", "must be"),
@@ -1037,13 +1035,15 @@ def load_from_pulumi() -> StackSpec:
     import pulumi
 
     stack = pulumi.get_stack()
-    file = stack_file(stack)
-    values: dict[str, Any] = {}
-    for full_key, raw in sorted(_all_config().items()):
-        values[full_key] = decode_config_value(raw)
-    secret_keys = _secret_keys()
-    if secret_keys:
-        check_secret_keys(file, secret_keys)
+    return parse_config(stack, _all_config(), file=stack_file(stack), secret_keys=_secret_keys())
+
+
+def parse_config(
+    stack: str, raw: Mapping[str, str], *, file: str, secret_keys: Collection[str]
+) -> StackSpec:
+    """Validate config as the engine hands it over: string values, objects as JSON."""
+    _check_secret_keys(file, secret_keys)
+    values = {key: _decode_config_value(value) for key, value in sorted(raw.items())}
     return parse_stack(stack, values, file=file, secret_keys=secret_keys)
 
 
@@ -1064,7 +1064,7 @@ def _secret_keys() -> list[str]:
 SECRET_CAPABLE_KEYS = frozenset({f"{PROJECT}:local"})
 
 
-def check_secret_keys(file: str, keys: list[str]) -> None:
+def _check_secret_keys(file: str, keys: Collection[str]) -> None:
     for key in keys:
         if key.startswith(f"{PROJECT}:") and key not in SECRET_CAPABLE_KEYS:
             raise ConfigError(
@@ -1074,7 +1074,7 @@ def check_secret_keys(file: str, keys: list[str]) -> None:
             )
 
 
-def decode_config_value(raw: str) -> Any:
+def _decode_config_value(raw: str) -> Any:
     """Pulumi hands object values over as JSON strings, scalars as plain strings."""
     stripped = raw.strip()
     if stripped[:1] in {"{", "["}:

@@ -51,27 +51,22 @@ def _server_images(
     spec: StackSpec, server: ServerSpec, registry_url: pulumi.Output[str], root: Path
 ) -> tuple[pulumi.Input[str], pulumi.Input[str] | None]:
     """The stable and canary image refs: built here, or a prebuilt image the stack names."""
+    from infra.images.context import Variant
     from infra.images.image import ModelImage, ModelImageArgs
 
     if server.image is not None:
         # Deployed as named; the policy pack judges its registry and digest pinning.
         return server.image, None
-    variants: dict[str, pulumi.Input[str] | None] = {"stable": None, "canary": None}
-    for variant in ("stable", "canary") if server.canary is not None else ("stable",):
-        image = ModelImage(
-            server.name if variant == "stable" else f"{server.name}-canary",
-            ModelImageArgs(
-                spec=spec,
-                server=server,
-                variant=variant,
-                registry_url=registry_url,
-                root=root,
-            ),
+
+    def image(name: str, variant: Variant) -> pulumi.Output[str]:
+        args = ModelImageArgs(
+            spec=spec, server=server, variant=variant, registry_url=registry_url, root=root
         )
-        variants[variant] = image.ref
-    stable = variants["stable"]
-    assert stable is not None
-    return stable, variants["canary"]
+        return ModelImage(name, args).ref
+
+    stable = image(server.name, "stable")
+    canary = image(f"{server.name}-canary", "canary") if server.canary is not None else None
+    return stable, canary
 
 
 def main(root: Path) -> dict[str, Any]:

@@ -56,17 +56,10 @@ def diff(
     ] = None,
 ) -> None:
     """Offline plans at --base and in the working tree, compared per stack. No credentials."""
-    from infra.ops.automation import safe_order
     from infra.ops.diff import diff_all
     from infra.ops.markdown import render
-    from infra.ops.worktree import (
-        WorktreeError,
-        plans_for,
-        repo_root,
-        resolve_ref,
-        stacks_in,
-        worktree_at,
-    )
+    from infra.ops.worktree import WorktreeError, plans_for, repo_root, resolve_ref, worktree_at
+    from infra.preview.stackfile import available_stacks, safe_order
 
     _one_or_all(stack, all_stacks)
     root = _root()
@@ -79,7 +72,7 @@ def diff(
         ):
             base_root = tree / root.relative_to(repo)
             stacks = (
-                safe_order([*stacks_in(root), *stacks_in(base_root)])
+                safe_order([*available_stacks(root), *available_stacks(base_root)])
                 if all_stacks
                 else [str(stack)]
             )
@@ -219,14 +212,15 @@ def run_automation(op: str, stacks: Sequence[str]) -> None:
 
 def _automation_command(op: str) -> Callable[..., None]:
     def command(stack: StackOpt = None, all_stacks: AllOpt = False) -> None:
+        from infra.config import stack_file
         from infra.preview.stackfile import available_stacks
 
         _one_or_all(stack, all_stacks)
         root = _root()
         names = available_stacks(root) if all_stacks else [str(stack)]
-        unknown = [n for n in names if not (root / "stacks" / f"Pulumi.{n}.yaml").is_file()]
+        unknown = [n for n in names if not (root / stack_file(n)).is_file()]
         if unknown:
-            raise _fail(f"no stack file stacks/Pulumi.{unknown[0]}.yaml", EXIT_USAGE)
+            raise _fail(f"no stack file {stack_file(unknown[0])}", EXIT_USAGE)
         run_automation(op, names)
 
     command.__name__ = op
@@ -345,7 +339,7 @@ def smoke(
 def _address_from_stack(
     root: Path, stack: str, server: str, rest: str | None
 ) -> tuple[str, str | None]:
-    from infra.ops.automation import CliMissingError, require_cli
+    from infra.ops.automation import CliMissingError, cli_error_line, require_cli
     from infra.ops.smoke import address_from_outputs
 
     try:
@@ -359,10 +353,8 @@ def _address_from_stack(
             k: v.value for k, v in auto.select_stack(stack, work_dir=str(root)).outputs().items()
         }
     except auto.errors.CommandError as error:
-        lines = [line for line in str(error).splitlines() if line.strip()]
-        raise _fail(
-            f"reading outputs of {stack}: {lines[-1] if lines else error}", EXIT_FAILED
-        ) from None
+        cause = cli_error_line(error) or error
+        raise _fail(f"reading outputs of {stack}: {cause}", EXIT_FAILED) from None
     grpc_address, rest_url = address_from_outputs(outputs, server)
     if grpc_address is None:
         raise _fail(

@@ -19,13 +19,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from infra.config import stack_file
+from infra.preview.stackfile import safe_order
+
 EXIT_NO_CLI = 3
 INSTALL_HINT = (
     "servestack: the Pulumi CLI is not installed (no `pulumi` on PATH); install it "
     "(https://www.pulumi.com/docs/iac/download-install/, e.g. `curl -fsSL "
     "https://get.pulumi.com | sh`) and retry, or use `servestack preview --offline`"
 )
-SAFE_ORDER = ("local", "dev", "staging", "prod")
 
 
 class Operation(StrEnum):
@@ -51,12 +53,6 @@ class StackRun:
     skipped: bool = False
 
 
-def safe_order(stacks: Sequence[str]) -> list[str]:
-    """Known environments first, least critical first; unknown stacks after, by name."""
-    rank = {name: index for index, name in enumerate(SAFE_ORDER)}
-    return sorted(dict.fromkeys(stacks), key=lambda s: (rank.get(s, len(SAFE_ORDER)), s))
-
-
 def require_cli(which: Callable[[str], str | None] = shutil.which) -> str:
     path = which("pulumi")
     if path is None:
@@ -67,7 +63,7 @@ def require_cli(which: Callable[[str], str | None] = shutil.which) -> str:
 def operation_options(root: Path, stack: str, operation: Operation) -> dict[str, Any]:
     """Keyword arguments for `Stack.preview/up/refresh`: the files Pulumi must read."""
     options: dict[str, Any] = {
-        "config_file": str(root / "stacks" / f"Pulumi.{stack}.yaml"),
+        "config_file": str(root / stack_file(stack)),
         "color": "never",
     }
     if operation is not Operation.REFRESH and (root / "policies" / "PulumiPolicy.yaml").is_file():
@@ -88,8 +84,10 @@ def change_counts(summary: Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in sorted(changes.items()) if int(v)}
 
 
-def has_real_changes(counts: dict[str, int]) -> bool:
-    return any(op not in {"same", "read"} for op in counts)
+def cli_error_line(error: Exception) -> str:
+    """The last non-blank line of a Pulumi CLI error: the cause, without the command echo."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 Progress = Callable[[str, str], None]
@@ -125,13 +123,12 @@ def run_stack(
             refresh = target.refresh(on_event=on_event, **options)
             counts = change_counts(refresh.summary)
     except auto.errors.CommandError as error:
-        lines = [line for line in str(error).splitlines() if line.strip()]
         return StackRun(
             stack,
             operation,
             ok=False,
             seconds=time.monotonic() - started,
-            message=lines[-1] if lines else "pulumi failed",
+            message=cli_error_line(error) or "pulumi failed",
         )
     return StackRun(stack, operation, ok=True, changes=counts, seconds=time.monotonic() - started)
 

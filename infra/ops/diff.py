@@ -319,11 +319,3 @@ def short_urn(urn: str) -> str:
     if len(parts) >= 4:
         return f"{parts[2].rsplit('$', 1)[-1]}::{parts[3]}"
     return urn
-
-
-def totals(diffs: Sequence[StackDiff]) -> dict[Action, int]:
-    out = dict.fromkeys(Action, 0)
-    for d in diffs:
-        for action, n in d.counts.items():
-            out[action] += n
-    return out

@@ -92,13 +92,15 @@ def _verdict_line(verdict: Verdict) -> str:
 
 def _policy_block(diff: StackDiff) -> list[str]:
     lines: list[str] = []
-    if diff.policies_new:
+    new = diff.policies_new
+    if new:
         lines += ["", "**New policy verdicts**", ""]
-        lines += [_verdict_line(v) for v in diff.policies_new]
+        lines += [_verdict_line(v) for v in new]
     if diff.policies_resolved:
         lines += ["", "**Resolved policy verdicts**", ""]
         lines += [_verdict_line(v) for v in diff.policies_resolved]
-    remaining = [v for v in diff.policies_after if v not in set(diff.policies_new)]
+    shown = set(new)
+    remaining = [v for v in diff.policies_after if v not in shown]
     if remaining:
         lines += ["", f"Unchanged policy verdicts: {len(remaining)}"]
     return lines

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.config import stack_file
+
 PLAN_ARGS = ("-m", "infra.cli.app", "preview", "--offline", "--stack", "{stack}", "--json", "{out}")
 PLAN_TIMEOUT_SECONDS = 900
 
@@ -86,13 +88,6 @@ def worktree_at(repo: Path, ref: str) -> Iterator[Path]:
             parent.rmdir()
 
 
-def stacks_in(tree: Path) -> list[str]:
-    """Stack names with a file under `stacks/` in a tree (any ref's layout)."""
-    return sorted(
-        p.name[len("Pulumi.") : -len(".yaml")] for p in (tree / "stacks").glob("Pulumi.*.yaml")
-    )
-
-
 def _environment(tree: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(tree)
@@ -112,7 +107,7 @@ def run_plan(
     timeout: float = PLAN_TIMEOUT_SECONDS,
 ) -> PlanResult:
     """Run the offline plan of `stack` with `tree`'s own code and read its JSON."""
-    if not (tree / "stacks" / f"Pulumi.{stack}.yaml").is_file():
+    if not (tree / stack_file(stack)).is_file():
         return PlanResult(stack=stack, absent=True)
     command = [python, *(a.format(stack=stack, out=str(out)) for a in args)]
     try:

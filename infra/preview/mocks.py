@@ -14,8 +14,6 @@ from typing import Any
 
 import pulumi
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
 
 def _digest(*parts: Any) -> str:
     blob = json.dumps(parts, sort_keys=True, default=str).encode()

@@ -8,13 +8,14 @@ that stays marked secret.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from infra.config import ConfigError, StackSpec, parse_stack, stack_file
+from infra.config import STACK_CONFIG_DIR, ConfigError, StackSpec, parse_config, stack_file
 
 SECRET_PLACEHOLDER = "[secret]"
 _STACK_FILE_KEYS = {"config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"}
@@ -30,13 +31,19 @@ class StackConfig:
     secret_keys: tuple[str, ...]
 
 
+SAFE_ORDER = ("local", "dev", "staging", "prod")
+
+
+def safe_order(stacks: Iterable[str]) -> list[str]:
+    """Known environments first, least critical first; unknown stacks after, by name."""
+    rank = {name: index for index, name in enumerate(SAFE_ORDER)}
+    return sorted(dict.fromkeys(stacks), key=lambda s: (rank.get(s, len(SAFE_ORDER)), s))
+
+
 def available_stacks(root: Path) -> list[str]:
-    """Stack names found in `stacks/`, in a safe deploy order: local, dev, staging, prod."""
-    order = {"local": 0, "dev": 1, "staging": 2, "prod": 3}
-    names = [
-        p.name[len("Pulumi.") : -len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml")
-    ]
-    return sorted(names, key=lambda n: (order.get(n, 2.5), n))
+    """Stack names with a file in `stacks/` under `root` (any ref's tree), in safe order."""
+    files = (root / STACK_CONFIG_DIR).glob("Pulumi.*.yaml")
+    return safe_order(p.name[len("Pulumi.") : -len(".yaml")] for p in files)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -137,8 +144,6 @@ def _as_config_string(value: Any) -> str:
 
 def load_config_spec(config: StackConfig) -> StackSpec:
     """Validate an already-read stack config."""
-    from infra.config import check_secret_keys, decode_config_value
-
-    check_secret_keys(config.file, list(config.secret_keys))
-    decoded = {k: decode_config_value(v) for k, v in sorted(config.values.items())}
-    return parse_stack(config.stack, decoded, file=config.file, secret_keys=config.secret_keys)
+    return parse_config(
+        config.stack, config.values, file=config.file, secret_keys=config.secret_keys
+    )

@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.ops.worktree import (
-    WorktreeError,
-    plans_for,
-    repo_root,
-    resolve_ref,
-    stacks_in,
-    worktree_at,
-)
+from infra.ops.worktree import WorktreeError, plans_for, repo_root, resolve_ref, worktree_at
+from infra.preview.stackfile import available_stacks
 
 # A stand-in for `python -m infra.cli.app preview --offline --stack S --json F`: it reports
 # which tree's code ran (its own CODE constant) and the stack file it read.
@@ -74,7 +68,7 @@ def test_base_and_head_each_run_their_own_code(repo: Path, tmp_path: Path) -> No
     (repo / "stacks" / "Pulumi.dev.yaml").write_text("config: {v: 3}\n")  # uncommitted edit
 
     with worktree_at(repo, base) as tree:
-        assert stacks_in(tree) == ["dev"]
+        assert available_stacks(tree) == ["dev"]
         before = plans_for(tree, ["dev", "qa"], tmp_path / "base")
     after = plans_for(repo, ["dev", "qa"], tmp_path / "head")
 
