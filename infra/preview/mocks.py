@@ -63,12 +63,20 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {"number": number, "projectId": self.project, "name": self.project}, []
         return {}, []
 
+    @staticmethod
+    def _in(inputs: dict[str, Any], key: str, default: str) -> str:
+        """An input the provider would default when absent (project, region, location)."""
+        return str(inputs.get(key) or default)
+
+    def _project(self, inputs: dict[str, Any]) -> str:
+        return self._in(inputs, "project", self.project)
+
     # -- per-type state -------------------------------------------------------------
 
     def cluster(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         cluster = str(inputs.get("name") or name)
-        location = str(inputs.get("location") or self.region)
-        project = str(inputs.get("project") or self.project)
+        location = self._in(inputs, "location", self.region)
+        project = self._project(inputs)
         return {
             "__id": f"projects/{project}/locations/{location}/clusters/{cluster}",
             "name": cluster,
@@ -83,8 +91,8 @@ class RealisticMocks(pulumi.runtime.Mocks):
 
     def repository(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         repo = str(inputs.get("repositoryId") or name)
-        location = str(inputs.get("location") or self.region)
-        project = str(inputs.get("project") or self.project)
+        location = self._in(inputs, "location", self.region)
+        project = self._project(inputs)
         return {
             "__id": f"projects/{project}/locations/{location}/repositories/{repo}",
             "name": repo,
@@ -93,7 +101,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
 
     def service_account(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         account = str(inputs.get("accountId") or name)
-        project = str(inputs.get("project") or self.project)
+        project = self._project(inputs)
         email = f"{account}@{project}.iam.gserviceaccount.com"
         return {
             "__id": f"projects/{project}/serviceAccounts/{email}",
@@ -104,7 +112,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
 
     def network(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         net = str(inputs.get("name") or name)
-        project = str(inputs.get("project") or self.project)
+        project = self._project(inputs)
         return {
             "__id": f"projects/{project}/global/networks/{net}",
             "name": net,
@@ -113,8 +121,8 @@ class RealisticMocks(pulumi.runtime.Mocks):
 
     def subnetwork(self, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         subnet = str(inputs.get("name") or name)
-        project = str(inputs.get("project") or self.project)
-        region = str(inputs.get("region") or self.region)
+        project = self._project(inputs)
+        region = self._in(inputs, "region", self.region)
         return {
             "__id": f"projects/{project}/regions/{region}/subnetworks/{subnet}",
             "name": subnet,
