@@ -1,6 +1,10 @@
-"""The contract gate: every model version loads, meets the serving contract, and serves its warmup.
+"""The contract gate: every version loads and serves the way TF Serving loads and serves it.
 
-Accepts a model store (`DIR/<model>/<version>`), one model (`DIR/<version>`) or one version.
+Per version: load as a SavedModelBundle (TF1 session, `serve` tag; model_images.tfserving),
+check the image contract, replay every warmup record (a failing record is a failed load, as in
+TF Serving), then answer one REST body and one gRPC PredictRequest converted the way TF
+Serving converts them. Accepts a model store (`DIR/<model>/<version>`), one model
+(`DIR/<version>`) or one version.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ class VersionReport:
     path: Path
     problems: list[str] = field(default_factory=list)
     warmup_records: int = 0
+    signature: dict[str, Any] = field(default_factory=dict)
+    """Inputs and outputs of serving_default (dtype, shape), as recorded in the model lock."""
 
     @property
     def ok(self) -> bool:
@@ -48,7 +54,7 @@ def find_versions(directory: Path) -> list[tuple[str, int, Path]]:
 
 
 def check(directory: Path, *, image_contract: bool = True) -> list[VersionReport]:
-    """One report per version; `image_contract=False` only needs the signature and warmup."""
+    """One report per version; `image_contract=False` only needs loading and the warmup."""
     return [
         check_version(model, version, path, image_contract=image_contract)
         for model, version, path in find_versions(directory)
@@ -58,127 +64,91 @@ def check(directory: Path, *, image_contract: bool = True) -> list[VersionReport
 def check_version(
     model: str, version: int, path: Path, *, image_contract: bool = True
 ) -> VersionReport:
-    import tensorflow as tf
+    from model_images.tfserving import SavedModelBundle, ServingError, replay_warmup
 
     report = VersionReport(model, version, path)
     try:
-        loaded = tf.saved_model.load(str(path))
-    except Exception as error:  # noqa: BLE001 - any load failure is a finding
-        report.problems.append(f"does not load: {_first_line(error)}")
+        bundle = SavedModelBundle(path)
+    except ServingError as error:
+        report.problems.append(str(error))
         return report
-    function = loaded.signatures.get(contract.SIGNATURE)
-    if function is None:
-        present = ", ".join(sorted(loaded.signatures)) or "none"
-        report.problems.append(f"no {contract.SIGNATURE!r} signature (has: {present})")
-        return report
-    inputs: dict[str, Any] = function.structured_input_signature[1]
-    outputs: dict[str, Any] = function.structured_outputs
-    if image_contract:
-        report.problems += list(_contract_problems(inputs, outputs, path))
-    if not (path / contract.WARMUP_FILE).is_file():
-        report.problems.append(f"no warmup records at {contract.WARMUP_FILE}")
-        return report
-    report.problems += list(_run_warmup(path, function, inputs, outputs, report))
+    with bundle:
+        if contract.SIGNATURE not in bundle.signatures:
+            present = ", ".join(sorted(bundle.signatures)) or "none"
+            report.problems.append(f"no {contract.SIGNATURE!r} signature (has: {present})")
+            return report
+        report.signature = bundle.summary()
+        if image_contract:
+            report.problems += list(_contract_problems(report.signature, path))
+        if not (path / contract.WARMUP_FILE).is_file():
+            # Optional for TF Serving, required here: without it the first requests pay
+            # for graph warm-up and the readiness probe passes before the model is fast.
+            report.problems.append(f"no warmup records at {contract.WARMUP_FILE}")
+            return report
+        try:
+            report.warmup_records = replay_warmup(bundle)
+        except ServingError as error:
+            report.problems.append(f"warmup fails, so TF Serving fails the load: {error}")
+            return report
+        if report.warmup_records == 0:
+            report.problems.append("warmup file holds no records")
+        if image_contract and report.ok:
+            report.problems += list(_client_problems(bundle, model, version))
     return report
 
 
-def _contract_problems(
-    inputs: dict[str, Any], outputs: dict[str, Any], path: Path
-) -> Iterator[str]:
-    import tensorflow as tf
-
-    expected_in = {contract.INPUT_KEY: (tf.string, [None])}
-    if set(inputs) != set(expected_in):
+def _contract_problems(signature: dict[str, Any], path: Path) -> Iterator[str]:
+    inputs, outputs = signature["inputs"], signature["outputs"]
+    if set(inputs) != {contract.INPUT_KEY}:
         yield f"signature inputs are {sorted(inputs)}, expected [{contract.INPUT_KEY!r}]"
-    else:
+    elif inputs[contract.INPUT_KEY] != {"dtype": "string", "shape": [-1]}:
         spec = inputs[contract.INPUT_KEY]
-        if spec.dtype != tf.string or spec.shape.as_list() != [None]:
-            yield (
-                f"input {contract.INPUT_KEY!r} is {spec.dtype.name} {spec.shape}, "
-                "expected a batch of encoded images (string, shape [None])"
-            )
-    expected_out = {contract.OUTPUT_CLASSES: tf.string, contract.OUTPUT_SCORES: tf.float32}
-    for key, dtype in expected_out.items():
+        yield (
+            f"input {contract.INPUT_KEY!r} is {spec['dtype']} {spec['shape']}, "
+            "expected a batch of encoded images (string, shape [-1])"
+        )
+    for key, dtype in ((contract.OUTPUT_CLASSES, "string"), (contract.OUTPUT_SCORES, "float32")):
         spec = outputs.get(key)
         if spec is None:
             yield f"signature has no output {key!r} (outputs: {sorted(outputs)})"
-        elif spec.dtype != dtype or spec.shape.rank != 2:
-            yield (
-                f"output {key!r} is {spec.dtype.name} {spec.shape}, "
-                f"expected {dtype.name} [batch, k]"
-            )
+        elif spec["dtype"] != dtype or len(spec["shape"]) != 2:
+            yield f"output {key!r} is {spec['dtype']} {spec['shape']}, expected {dtype} [batch, k]"
     if not (path / "assets" / contract.LABELS_ASSET).is_file():
         yield f"no labels asset at assets/{contract.LABELS_ASSET}"
 
 
-def _run_warmup(
-    path: Path,
-    function: Any,
-    inputs: dict[str, Any],
-    outputs: dict[str, Any],
-    report: VersionReport,
-) -> Iterator[str]:
-    import tensorflow as tf
+def _client_problems(bundle: Any, model: str, version: int) -> Iterator[str]:
+    """One REST body and one gRPC request, each as a client of the image contract sends it."""
+    from tensorflow_serving.apis import predict_pb2
 
-    from model_images import warmup
+    from model_images import rest, warmup
+    from model_images.tfserving import ServingError, outputs_as_arrays
 
+    image = warmup.sample_jpeg(seed=7)
     try:
-        records = warmup.read(path)
-    except Exception as error:  # noqa: BLE001
-        yield f"warmup records unreadable: {_first_line(error)}"
-        return
-    if not records:
-        yield "warmup file holds no records"
-    for number, record in enumerate(records, start=1):
-        where = f"warmup record {number}"
-        if record.WhichOneof("log_type") != "predict_log":
-            yield f"{where}: is a {record.WhichOneof('log_type')}, expected predict_log"
-            continue
-        request = record.predict_log.request
-        signature_name = request.model_spec.signature_name or contract.SIGNATURE
-        if signature_name != contract.SIGNATURE:
-            yield f"{where}: asks for signature {signature_name!r}, not {contract.SIGNATURE!r}"
-            continue
-        if set(request.inputs) != set(inputs):
-            yield (
-                f"{where}: inputs {sorted(request.inputs)} do not match "
-                f"the signature's {sorted(inputs)}"
-            )
-            continue
-        arguments = {}
-        mismatch = False
-        for key, proto in request.inputs.items():
-            tensor = tf.constant(tf.make_ndarray(proto))
-            if tensor.dtype != inputs[key].dtype or not inputs[key].shape.is_compatible_with(
-                tensor.shape
-            ):
-                yield (
-                    f"{where}: input {key!r} is {tensor.dtype.name} {tensor.shape}, "
-                    f"signature wants {inputs[key].dtype.name} {inputs[key].shape}"
-                )
-                mismatch = True
-            arguments[key] = tensor
-        if mismatch:
-            continue
-        try:
-            result = function(**arguments)
-        except Exception as error:  # noqa: BLE001
-            yield f"{where}: signature failed: {_first_line(error)}"
-            continue
-        missing = sorted(set(outputs) - set(result))
-        if missing:
-            yield f"{where}: outputs {missing} missing from the result"
-        report.warmup_records += 1
+        body = rest.image_body([image])
+        rest_request = rest.predict_request(body, model, bundle.signatures, version)
+        yield from _answer_problems("REST", outputs_as_arrays(bundle.predict(rest_request)))
+    except (rest.RestError, ServingError) as error:
+        yield f"REST body fails: {error}"
+    # gRPC carries the serialized proto; parse it back as the server does.
+    wire = warmup.image_requests(model, count=1)[0].SerializeToString()
+    try:
+        answer = bundle.predict(predict_pb2.PredictRequest.FromString(wire))
+        yield from _answer_problems("gRPC", outputs_as_arrays(answer))
+    except ServingError as error:
+        yield f"gRPC PredictRequest fails: {error}"
 
 
-# Framing lines of TensorFlow runtime errors; the reason is the line they surround.
-_TF_FRAMING = ("Graph execution error:", "Detected at node", "<stack traces unavailable>", "[[")
-
-
-def _first_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    reasons = [line for line in lines if not line.startswith(_TF_FRAMING)]
-    return (reasons or lines or [type(error).__name__])[0]
+def _answer_problems(api: str, outputs: dict[str, Any]) -> Iterator[str]:
+    for key in (contract.OUTPUT_CLASSES, contract.OUTPUT_SCORES):
+        if key not in outputs:
+            yield f"{api} answer has no {key!r}"
+        elif outputs[key].shape[0] != 1:
+            yield f"{api} answer {key!r} has batch {outputs[key].shape[0]}, expected 1"
+    classes = outputs.get(contract.OUTPUT_CLASSES)
+    if classes is not None and any(not value for value in classes.flatten()):
+        yield f"{api} answer has empty class names (labels asset not loaded)"
 
 
 def _subdirs(directory: Path) -> list[Path]:

@@ -73,10 +73,9 @@ def _export_recipe(recipe: str, weights: str, work: Path, model_name: str, scrat
         model, labels, size, preprocess = module.build(recipe, weights)
     else:
         model, labels, size, preprocess = module.build(weights)
-    labels_file = scratch / contract.LABELS_ASSET
-    labels_file.write_text("\n".join(labels) + "\n", encoding="utf-8")
-    classifier = signature.ImageClassifier(model, labels, labels_file, size, preprocess)
-    signature.save(classifier, work)
+    signature.export_image_classifier(
+        model, labels, scratch / contract.LABELS_ASSET, size, preprocess, work
+    )
     warmup.write(work, warmup.image_requests(model_name))
 
 
