@@ -498,23 +498,39 @@ class ImagesSpec(Strict):
 # -------------------------------------------------------------------------- serving
 
 
-class ModelSource(Strict):
-    """Where a model's SavedModel versions come from: an export recipe or a path."""
+# gs://<bucket>/<prefix> (bucket names per https://cloud.google.com/storage/docs/buckets#naming)
+# or file:///<absolute directory>; one directory per version below it.
+SourceUri = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/[A-Za-z0-9._~@+=-]+)+|file:///[^\s]+)$"
+    ),
+]
 
+
+class ModelSource(Strict):
+    """Where a model's published versions live, and how `models publish` makes new ones.
+
+    Plans and images follow the model lock (model_images/models.lock), which records each
+    published version's location and digest; these keys say where versions are published.
+    """
+
+    uri: SourceUri | None = None
+    """Bucket prefix (gs://bucket/prefix) or file:// directory, one directory per version."""
+    path: str | None = None
+    """Directory inside the repository, one SavedModel per version (tiny test models)."""
     recipe: Literal["tiny", "inception_v3", "resnet50"] | None = None
-    """Built-in export recipe that produces the SavedModel; or set path."""
+    """Built-in export recipe `servestack models publish` uses to make a new version."""
     weights: Literal["imagenet", "none"] = "none"
     """Recipe weights: imagenet (pretrained) or none (random, for tests)."""
-    path: str | None = None
-    """Directory, relative to the project root, with one SavedModel per version."""
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
-        if (self.recipe is None) == (self.path is None):
-            raise ValueError("set exactly one of recipe or path")
+        if (self.uri is None) == (self.path is None):
+            raise ValueError("set exactly one of uri or path (where versions are published)")
         if self.recipe is None:
             if "weights" in self.model_fields_set:
-                raise ValueError("weights: applies to a recipe, not a path")
+                raise ValueError("weights: applies to a recipe")
             return self
         from model_images.catalog import RECIPES
 
@@ -525,6 +541,13 @@ class ModelSource(Strict):
                 f"(got {self.weights!r})"
             )
         return self
+
+    @property
+    def base(self) -> str:
+        """The published location of the versions: the uri, or the repository path."""
+        location = self.uri if self.uri is not None else self.path
+        assert location is not None
+        return location.rstrip("/")
 
 
 class ModelSpec(Strict):
@@ -547,6 +570,17 @@ class ModelSpec(Strict):
             if version not in self.versions:
                 raise ValueError(
                     f"versionLabels.{label}: version {version} is not in versions {self.versions}"
+                )
+            # `latest` loads only the highest version in the base path (num_versions: 1);
+            # a label elsewhere would name a version TF Serving never loads, and
+            # --allow_version_labels_for_unavailable_models would hide that until a
+            # request for the label fails (tensorflow_serving/model_servers/
+            # server_core.cc:514-552 at 2.19.1). `all` and `specific` load every listed one.
+            if self.version_policy == "latest" and version != max(self.versions):
+                raise ValueError(
+                    f"versionLabels.{label}: version {version} never loads under "
+                    f"versionPolicy latest (only {max(self.versions)} does); use "
+                    "versionPolicy specific or label the latest version"
                 )
         return self
 

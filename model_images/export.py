@@ -56,7 +56,7 @@ def export(
             assert path is not None
             _copy_saved_model(path, work, name or path.name)
         else:
-            _export_recipe(recipe, weights, work, name or recipe, staging)
+            _export_recipe(recipe, weights, version, work, name or recipe, staging)
         if target.exists():
             shutil.rmtree(target)
         work.rename(target)
@@ -65,14 +65,16 @@ def export(
     return target
 
 
-def _export_recipe(recipe: str, weights: str, work: Path, model_name: str, scratch: Path) -> None:
+def _export_recipe(
+    recipe: str, weights: str, version: int, work: Path, model_name: str, scratch: Path
+) -> None:
     from model_images import signature, warmup
 
     module = importlib.import_module(RECIPES[recipe].module)
     if recipe in {"inception_v3", "resnet50"}:
-        model, labels, size, preprocess = module.build(recipe, weights)
+        model, labels, size, preprocess = module.build(recipe, weights, version)
     else:
-        model, labels, size, preprocess = module.build(weights)
+        model, labels, size, preprocess = module.build(weights, version)
     signature.export_image_classifier(
         model, labels, scratch / contract.LABELS_ASSET, size, preprocess, work
     )
@@ -81,8 +83,6 @@ def _export_recipe(recipe: str, weights: str, work: Path, model_name: str, scrat
 
 def _copy_saved_model(source: Path, work: Path, model_name: str) -> None:
     """Bring your own SavedModel: copied as is, warmup records added when it has none."""
-    import tensorflow as tf
-
     from model_images import warmup
 
     if not (source / "saved_model.pb").is_file():
@@ -90,9 +90,15 @@ def _copy_saved_model(source: Path, work: Path, model_name: str) -> None:
     shutil.copytree(source, work)
     if (work / contract.WARMUP_FILE).is_file():
         return
-    loaded = tf.saved_model.load(str(work))
-    if contract.SIGNATURE not in loaded.signatures:
+    # Warmup requests are synthesised from the signature as TF Serving reads it (the
+    # SavedModelBundle's signature_def), not from the TF2 loader's view of the model.
+    from model_images.tfserving import SavedModelBundle, ServingError
+
+    try:
+        with SavedModelBundle(work) as bundle:
+            signature = bundle.signatures.get(contract.SIGNATURE)
+    except ServingError as error:
+        raise ExportError(f"--path {source}: {error}") from None
+    if signature is None:
         raise ExportError(f"--path {source}: no {contract.SIGNATURE!r} signature")
-    warmup.write(
-        work, warmup.requests_for_signature(model_name, loaded.signatures[contract.SIGNATURE])
-    )
+    warmup.write(work, warmup.requests_for_signature_def(model_name, signature))

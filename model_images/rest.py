@@ -58,7 +58,9 @@ def predict_request(
     request.model_spec.signature_name = signature_name
     signature = signatures.get(signature_name or "serving_default")
     if signature is None:
-        raise RestError(f'Serving signature name: "{signature_name or "serving_default"}" not found')
+        raise RestError(
+            f'Serving signature name: "{signature_name or "serving_default"}" not found'
+        )
     inputs = {alias: info.dtype for alias, info in signature.inputs.items()}
     if not inputs:
         raise RestError(f"Failed to get input map for signature: {signature_name or 'DEFAULT'}")
@@ -115,7 +117,9 @@ def _fill_from_instances(
             items = element.items()
         else:
             if _is_named(element):
-                raise RestError(f"Expecting value/list but got object at item {index} of input list")
+                raise RestError(
+                    f"Expecting value/list but got object at item {index} of input list"
+                )
             items = [(next(iter(inputs)), element)]
         for alias, value in items:
             shape = _dense_shape(value)
@@ -193,7 +197,9 @@ def _fill(
 def _add_value(value: Any, dtype: int, proto: tensor_pb2.TensorProto) -> None:
     if isinstance(value, dict):
         if dtype != types_pb2.DT_STRING or not _is_b64(value):
-            raise RestError(f"JSON value: {json.dumps(value)} not formatted correctly for base64 data")
+            raise RestError(
+                f"JSON value: {json.dumps(value)} not formatted correctly for base64 data"
+            )
         try:
             proto.string_val.append(base64.b64decode(value[_B64], validate=True))
         except binascii.Error:

@@ -67,9 +67,11 @@ class SavedModelBundle:
                 meta_graph = tf.compat.v1.saved_model.loader.load(
                     self._session, [SERVE_TAG], str(path)
                 )
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any load failure is the finding
             self._session.close()
-            raise ServingError(f"does not load as a SavedModelBundle: {first_line(error)}") from None
+            raise ServingError(
+                f"does not load as a SavedModelBundle: {first_line(error)}"
+            ) from None
         self.signatures: dict[str, Any] = dict(meta_graph.signature_def)
 
     def close(self) -> None:
@@ -86,9 +88,7 @@ class SavedModelBundle:
         signature = self._signature(signature_name)
         return {
             "inputs": {k: _summary(k, v).as_dict() for k, v in sorted(signature.inputs.items())},
-            "outputs": {
-                k: _summary(k, v).as_dict() for k, v in sorted(signature.outputs.items())
-            },
+            "outputs": {k: _summary(k, v).as_dict() for k, v in sorted(signature.outputs.items())},
             "methodName": signature.method_name,
         }
 
@@ -110,7 +110,7 @@ class SavedModelBundle:
         fetches = {alias: signature.outputs[alias].name for alias in aliases}
         try:
             outputs = self._session.run(fetches, feed_dict=feeds)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the runtime's error is the finding
             raise ServingError(first_line(error)) from None
         response = predict_pb2.PredictResponse()
         response.model_spec.CopyFrom(request.model_spec)
@@ -136,7 +136,7 @@ def read_warmup(path: Path) -> list[prediction_log_pb2.PredictionLog]:
             log = prediction_log_pb2.PredictionLog()
             try:
                 log.ParseFromString(raw.numpy())
-            except Exception:
+            except Exception:  # noqa: BLE001 - protobuf raises its own DecodeError types
                 raise ServingError(f"Failed to parse warmup record {number}") from None
             records.append(log)
     except tf.errors.DataLossError as error:
@@ -197,14 +197,16 @@ def _input_values(signature: Any, request: predict_pb2.PredictRequest) -> dict[s
                 "and no default value provided."
             )
         if proto.dtype != info.dtype:
-            # Session::Run rejects a fed tensor of another dtype than the placeholder.
+            # The C++ session rejects a feed whose dtype differs from the placeholder's
+            # (FunctionCallFrame::SetArgs, "Expects arg[i] to be T but U is provided");
+            # Python's Session.run would silently cast, so check here.
             raise ServingError(
                 f"input {alias!r} is {tf.dtypes.as_dtype(proto.dtype).name}, "
                 f"the signature expects {tf.dtypes.as_dtype(info.dtype).name}"
             )
         try:
             feeds[info.name] = tf.make_ndarray(proto)
-        except Exception:
+        except Exception:  # noqa: BLE001 - Tensor::FromProto fails the request as upstream
             raise ServingError(f"tensor parsing error: {alias}") from None
     unknown = set(request.inputs) - set(signature.inputs)
     if unknown:
@@ -214,9 +216,7 @@ def _input_values(signature: Any, request: predict_pb2.PredictRequest) -> dict[s
 
 def _summary(alias: str, info: Any) -> TensorSummary:
     shape = (
-        ()
-        if info.tensor_shape.unknown_rank
-        else tuple(int(d.size) for d in info.tensor_shape.dim)
+        () if info.tensor_shape.unknown_rank else tuple(int(d.size) for d in info.tensor_shape.dim)
     )
     return TensorSummary(alias, tf.dtypes.as_dtype(info.dtype).name, shape)
 

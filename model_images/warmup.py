@@ -49,15 +49,17 @@ def image_requests(
     ]
 
 
-def requests_for_signature(model: str, signature: Any) -> list[predict_pb2.PredictRequest]:
-    """One batch-1 request synthesised from any signature: strings get a JPEG, numbers zeros."""
+def requests_for_signature_def(model: str, signature: Any) -> list[predict_pb2.PredictRequest]:
+    """One batch-1 request from a SignatureDef: strings get a JPEG, numbers zeros."""
     inputs: dict[str, Any] = {}
-    for key, spec in sorted(signature.structured_input_signature[1].items()):
-        shape = [1 if dim is None else dim for dim in spec.shape.as_list()]
-        if spec.dtype == tf.string:
+    for key, info in sorted(signature.inputs.items()):
+        dims = [] if info.tensor_shape.unknown_rank else [d.size for d in info.tensor_shape.dim]
+        shape = [1 if size < 0 else size for size in dims]
+        dtype = tf.dtypes.as_dtype(info.dtype)
+        if dtype == tf.string:
             inputs[key] = np.full(shape, sample_jpeg(), dtype=object)
         else:
-            inputs[key] = np.zeros(shape, dtype=spec.dtype.as_numpy_dtype)
+            inputs[key] = np.zeros(shape, dtype=dtype.as_numpy_dtype)
     return [predict_request(model, inputs)]
 
 

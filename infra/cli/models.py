@@ -12,9 +12,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from infra.config import StackSpec
+    from infra.images.supply import ServedVersion
+    from model_images.lock import ModelLock
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
@@ -127,29 +132,152 @@ def check_command(
         )
 
 
-@models_app.command("export-stack")
-def export_stack_command(
-    stack: Annotated[str, typer.Argument(help="Stack whose recipe models to export.")],
-    root: Annotated[Path, typer.Option("--root", help="Project root.")] = Path(),
-) -> None:
-    """Export every recipe model version a stack serves that its model store lacks."""
+def _load_spec(root: Path, stack: str) -> StackSpec:
     from infra.config import ConfigError
     from infra.preview.stackfile import load_spec
 
     try:
-        spec = load_spec(root, stack)
+        return load_spec(root, stack)
     except ConfigError as error:
         raise _fail(str(error), EXIT_USAGE) from None
-    _need_tensorflow()
-    from model_images.export import export
 
-    store = root / spec.model_store
-    for server in spec.servers:
-        wanted = {(m.name, v): m for m in server.models for v in m.versions}
-        if server.canary is not None and server.canary_model is not None:
-            wanted[(server.canary_model.name, server.canary.version)] = server.canary_model
-        for (name, version), model in sorted(wanted.items()):
-            recipe = model.source.recipe
-            if recipe is None or (store / name / str(version) / "saved_model.pb").is_file():
-                continue
-            print(export(recipe, version, store, weights=model.source.weights, name=name))
+
+def _read_model_lock(root: Path) -> ModelLock:
+    from model_images.lock import ModelLockError, read_lock
+
+    try:
+        return read_lock(root)
+    except ModelLockError as error:
+        raise _fail(str(error), EXIT_USAGE) from None
+
+
+StackOption = Annotated[str, typer.Option("--stack", help="Stack whose served models to use.")]
+RootOption = Annotated[Path, typer.Option("--root", help="Project root.")]
+
+
+@models_app.command("fetch")
+def fetch_command(stack: StackOption, root: RootOption = Path()) -> None:
+    """Fetch every model version the stack serves, as locked, and verify its digest."""
+    from infra.images.supply import SupplyError, fetch
+
+    spec = _load_spec(root, stack)
+    lock = _read_model_lock(root)
+    try:
+        for line in fetch(spec, root, lock):
+            print(line)
+    except SupplyError as error:
+        raise _fail(str(error), EXIT_USAGE) from None
+
+
+@models_app.command("lock")
+def lock_command(stack: StackOption, root: RootOption = Path()) -> None:
+    """Gate every fetched version the stack serves and record it in the model lock."""
+    from infra.images.supply import served_versions
+
+    spec = _load_spec(root, stack)
+    _need_tensorflow()
+    from model_images.lock import write_lock
+    from model_images.publish import PublishError, lock_version
+
+    lock = _read_model_lock(root)
+    for served in served_versions(spec, root):
+        if not served.on_disk.is_dir():
+            raise _fail(
+                f"{served.file}: {served.key}.versions: {served.model}/{served.version} is not "
+                f"on disk at {served.on_disk}; fetch or publish it first",
+                EXIT_USAGE,
+            )
+        try:
+            entry = lock_version(
+                lock, served.model, served.version, served.on_disk, served.location
+            )
+        except PublishError as error:
+            raise _fail(str(error), EXIT_CHECK_FAILED) from None
+        print(f"locked    {served.model}/{served.version} {entry.digest[:19]} {entry.source}")
+    print(write_lock(root, lock))
+
+
+@models_app.command("publish")
+def publish_command(
+    stack: StackOption,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Only this model (needed with --version).")
+    ] = None,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version", help="A new version to publish (default: what the stack serves)."
+        ),
+    ] = None,
+    from_dir: Annotated[
+        Path | None, typer.Option("--from", help="Import this SavedModel instead of the recipe.")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Override the recipe weights (imagenet, none).")
+    ] = None,
+    root: RootOption = Path(),
+) -> None:
+    """Make each unlocked version (recipe export or --from), gate it, upload it, lock it."""
+    spec = _load_spec(root, stack)
+    wanted = _publish_targets(spec, root, model, version, from_dir)
+    _need_tensorflow()
+    from model_images.lock import write_lock
+    from model_images.publish import PublishError, publish
+    from model_images.sources import SourceError
+
+    lock = _read_model_lock(root)
+    todo = [s for s in wanted if version is not None or lock.get(s.model, s.version) is None]
+    if not todo:
+        print(f"nothing to publish: every version {stack} serves is in the lock")
+        return
+    for served in todo:
+        try:
+            entry = publish(
+                lock,
+                served.model,
+                served.version,
+                served.location,
+                root,
+                recipe=served.recipe,
+                weights=weights or served.weights,
+                from_dir=from_dir,
+                on_disk=None if served.in_repository else served.on_disk,
+            )
+        except PublishError as error:
+            raise _fail(str(error), EXIT_CHECK_FAILED) from None
+        except SourceError as error:
+            raise _fail(str(error), EXIT_USAGE) from None
+        print(f"published {served.model}/{served.version} {entry.digest[:19]} {entry.source}")
+    print(write_lock(root, lock))
+
+
+def _publish_targets(
+    spec: StackSpec, root: Path, model: str | None, version: int | None, from_dir: Path | None
+) -> list[ServedVersion]:
+    from dataclasses import replace
+
+    from infra.images.supply import served_versions
+    from model_images.sources import version_location
+
+    served = served_versions(spec, root)
+    if model is not None:
+        served = [s for s in served if s.model == model]
+        if not served:
+            raise _fail(f"--model {model}: stack {spec.stack} serves no such model", EXIT_USAGE)
+    if version is None:
+        if from_dir is not None and len(served) != 1:
+            raise _fail("--from imports one version: give --model and --version", EXIT_USAGE)
+        return served
+    if model is None:
+        raise _fail("--version needs --model", EXIT_USAGE)
+    template = served[0]
+    base = template.location.rsplit("/", 1)[0]
+    on_disk = template.on_disk.parent / str(version)
+    return [
+        replace(
+            template,
+            version=version,
+            location=version_location(base, version),
+            on_disk=root / version_location(base, version) if template.in_repository else on_disk,
+        )
+    ]

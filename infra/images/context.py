@@ -1,18 +1,23 @@
-"""Build context of a model image: what goes in it, its content hash, and writing it out.
+"""Build context of a model image: what goes in it, its tag, and writing it out.
 
-Planning is pure (reads files, writes nothing): the model versions from the model store or
-a `path:` source, the TF Serving config files, a manifest and the Dockerfile. A model that
-was never exported is recorded in the manifest as pending, with its recipe, weights and the
-recipe's source hash, so offline previews still yield a deterministic tag; building such a
-context is refused by the image component.
+Everything about a context derives from the stack spec and the model lock
+(model_images/models.lock), never from whether model files happen to be on disk: a fresh
+clone, a tree with every model fetched and the deploy job plan byte-identical images. The
+files of each baked version are needed only to build, and a build checks them against the
+lock digest first (`verify_models`).
+
+The image tag is one formula (docs/environments.md, "Image tags"): sha256 over a canonical
+JSON document of the baked versions' lock digests, every TF Serving config file of the
+context, the Dockerfile, the base image reference with its digest, and the target platform;
+`ctx-` plus its first 20 hex digits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,7 +25,8 @@ from typing import Literal
 from infra.config import ConfigError, ModelSpec, ServerSpec, StackSpec, stack_file
 from infra.images import tfconfig
 from infra.images.baseimage import BaseImage, base_image
-from model_images.catalog import export_command, is_saved_model, recipe_source_hash
+from model_images.lock import LOCK_FILE, LockedVersion, ModelLock, read_lock, tree_digest
+from model_images.sources import local_dir, version_location
 
 Variant = Literal["stable", "canary"]
 
@@ -32,7 +38,7 @@ TAG_PREFIX = "ctx-"
 
 @dataclass(frozen=True)
 class ContextEntry:
-    """One file of the context: literal bytes or a file to copy."""
+    """One file of the context other than model files: literal bytes or a file to copy."""
 
     path: str
     data: bytes | None = None
@@ -46,14 +52,18 @@ class ContextEntry:
 
 
 @dataclass(frozen=True)
-class PendingModel:
-    """A model version whose SavedModel is not in the model store yet."""
+class BakedVersion:
+    """One model version the image carries, as the lock records it."""
 
     key: str
-    model: str
-    version: int
-    expected: str
-    command: str
+    """Stack-file key of the model's versions (errors about it name this)."""
+    locked: LockedVersion
+    local: Path
+    """Where its files must be for a build: the model store, or the repository path."""
+
+    @property
+    def context_path(self) -> str:
+        return f"models/{self.locked.model}/{self.locked.version}"
 
 
 @dataclass(frozen=True)
@@ -62,10 +72,11 @@ class BuildContext:
     variant: Variant
     gpu: bool
     base: BaseImage
+    platform: str
     served: tuple[tfconfig.ServedModel, ...]
     entries: tuple[ContextEntry, ...]
-    pending: tuple[PendingModel, ...]
-    # Computed once when planned, so the tag names the bytes that were planned.
+    models: tuple[BakedVersion, ...]
+    # Computed once when planned, so the tag names what was planned.
     digest: str
 
     @property
@@ -83,14 +94,24 @@ class BuildContext:
         return f"{names[:100]}-{self.digest[:8]}"
 
 
-def content_hash(entries: tuple[ContextEntry, ...]) -> str:
-    """sha256 over sorted (path, size, bytes); the image tag derives from it."""
-    digest = hashlib.sha256()
-    for entry in sorted(entries, key=lambda e: e.path):
-        data = entry.read()
-        digest.update(f"{entry.path}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
+def tag_digest(
+    entries: tuple[ContextEntry, ...],
+    models: tuple[BakedVersion, ...],
+    base: BaseImage,
+    platform: str,
+) -> str:
+    """The one tag formula: lock digests, config files, Dockerfile, base ref, platform."""
+    document = {
+        "base": base.ref,
+        "files": {e.path: hashlib.sha256(e.read()).hexdigest() for e in entries},
+        "models": [
+            {"digest": m.locked.digest, "name": m.locked.model, "version": m.locked.version}
+            for m in models
+        ],
+        "platform": platform,
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def served_versions(server: ServerSpec, model: ModelSpec, variant: Variant) -> tuple[int, ...]:
@@ -109,77 +130,84 @@ def plan_context(
     server: ServerSpec,
     variant: Variant,
     root: Path,
-    lock: dict[str, str | None],
+    base_lock: dict[str, str | None],
+    model_lock: ModelLock | None = None,
 ) -> BuildContext:
-    """Everything the image of `server` (`variant`) contains, read from disk, written nowhere."""
-    file = stack_file(spec.stack)
+    """Everything the image of `server` (`variant`) contains, from the spec and the locks."""
+    locks = read_lock(root) if model_lock is None else model_lock
     index = next(i for i, s in enumerate(spec.servers) if s.name == server.name)
     pool = spec.pool(server.node_pool)
     gpu = pool is not None and pool.gpu is not None
-    base = base_image(lock, spec.images.tf_serving_version, gpu)
+    base = base_image(base_lock, spec.images.tf_serving_version, gpu)
 
-    entries: list[ContextEntry] = []
-    pending: list[PendingModel] = []
+    models: list[BakedVersion] = []
     served: list[tfconfig.ServedModel] = []
-    manifest_models: list[dict[str, object]] = []
     for m_index, model in enumerate(server.models):
-        key = _source_key(index, m_index)
         versions = served_versions(server, model, variant)
         served.append(tfconfig.served_model(model, versions))
         for version in versions:
-            record: dict[str, object] = {"name": model.name, "version": version}
-            source_dir = _source_dir(spec, model, version, root, file, key)
-            if model.source.recipe is not None:
-                record["recipe"] = model.source.recipe
-                record["weights"] = model.source.weights
-            else:
-                record["path"] = model.source.path
-            if is_saved_model(source_dir):
-                record["state"] = "exported"
-                entries += _tree(source_dir, f"models/{model.name}/{version}")
-            else:
-                assert model.source.recipe is not None
-                record["state"] = "pending"
-                record["recipeHash"] = recipe_source_hash(root, model.source.recipe)
-                pending.append(
-                    PendingModel(
-                        key=key,
-                        model=model.name,
-                        version=version,
-                        expected=f"{spec.model_store}/{model.name}/{version}",
-                        command=export_command(
-                            model.source.recipe,
-                            model.name,
-                            version,
-                            model.source.weights,
-                            spec.model_store,
-                        ),
-                    )
-                )
-            manifest_models.append(record)
+            models.append(_baked(spec, locks, model, version, root, _key(index, m_index)))
 
-    entries += _config_entries(server, tuple(served))
+    entries = _config_entries(server, tuple(served))
     manifest = {
         "base": base.ref,
         "gpu": gpu,
-        "models": manifest_models,
+        "models": [
+            {
+                "digest": m.locked.digest,
+                "name": m.locked.model,
+                "source": m.locked.source,
+                "version": m.locked.version,
+            }
+            for m in models
+        ],
+        "platform": spec.images.platform,
         "server": server.name,
         "tfServingVersion": spec.images.tf_serving_version,
         "variant": variant,
     }
+    baked = tuple(models)
     entries.append(ContextEntry(MANIFEST, data=_json(manifest)))
-    entries.append(ContextEntry("Dockerfile", source=root / DOCKERFILE))
+    template = (root / DOCKERFILE).read_text(encoding="utf-8")
+    entries.append(ContextEntry("Dockerfile", data=dockerfile_text(template, baked).encode()))
     ordered = tuple(sorted(entries, key=lambda e: e.path))
     return BuildContext(
         server=server.name,
         variant=variant,
         gpu=gpu,
         base=base,
+        platform=spec.images.platform,
         served=tuple(served),
         entries=ordered,
-        pending=tuple(pending),
-        digest=content_hash(ordered),
+        models=baked,
+        digest=tag_digest(ordered, baked, base, spec.images.platform),
     )
+
+
+def _baked(
+    spec: StackSpec, locks: ModelLock, model: ModelSpec, version: int, root: Path, key: str
+) -> BakedVersion:
+    """The lock entry of one served version; missing or elsewhere is a config error."""
+    file = stack_file(spec.stack)
+    locked = locks.get(model.name, version)
+    publish = f"servestack models publish --stack {spec.stack}"
+    if locked is None:
+        raise ConfigError(
+            file,
+            f"{key}.versions",
+            f"{model.name} version {version} is not in {LOCK_FILE}; publish it with `{publish}`",
+        )
+    expected = version_location(model.source.base, version)
+    if locked.source.rstrip("/") != expected:
+        raise ConfigError(
+            file,
+            f"{key}.source",
+            f"{model.name} version {version} is locked from {locked.source}, not {expected}; "
+            f"publish it there (`{publish}`) or point the source at where it was published",
+        )
+    repository_dir = local_dir(locked.source, root) if model.source.path is not None else None
+    local = repository_dir or (root / spec.model_store / model.name / str(version))
+    return BakedVersion(key=key, locked=locked, local=local)
 
 
 def _config_entries(
@@ -203,48 +231,45 @@ def _config_entries(
 
 
 def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
-    """Every `path:` source holds each version it must serve: checked before any resource."""
+    """Every version a server bakes is in the model lock, from its source: before any resource."""
+    del file  # errors name the spec's own stack file
+    locks = read_lock(root)
     for index, server in enumerate(spec.servers):
         if server.image is not None:
             continue
         for m_index, model in enumerate(server.models):
-            if model.source.path is None:
-                continue
-            key = _source_key(index, m_index)
             versions = set(model.versions)
             if server.canary is not None and server.canary_model == model:
                 versions.add(server.canary.version)
             for version in sorted(versions):
-                _source_dir(spec, model, version, root, file, key)
+                _baked(spec, locks, model, version, root, _key(index, m_index))
 
 
-def _source_key(server_index: int, model_index: int) -> str:
-    """The stack-file key of a model's source, which errors about it name."""
-    return f"servestack:servers[{server_index}].models[{model_index}].source"
+def verify_models(spec: StackSpec, context: BuildContext) -> None:
+    """A build bakes exactly what the lock says: every version on disk, with its digest."""
+    file = stack_file(spec.stack)
+    fetch = f"servestack models fetch --stack {spec.stack}"
+    for baked in context.models:
+        name = f"{baked.locked.model} version {baked.locked.version}"
+        if not baked.local.is_dir():
+            raise ConfigError(
+                file,
+                f"{baked.key}.versions",
+                f"{name} is not fetched to {baked.local}; run `{fetch}`",
+            )
+        found = tree_digest(baked.local)
+        if found != baked.locked.digest:
+            raise ConfigError(
+                file,
+                f"{baked.key}.versions",
+                f"{name} at {baked.local} differs from {LOCK_FILE} ({found} != "
+                f"{baked.locked.digest}); run `{fetch}`",
+            )
 
 
-def _source_dir(
-    spec: StackSpec, model: ModelSpec, version: int, root: Path, file: str, key: str
-) -> Path:
-    """Where a model version's SavedModel is; a `path:` source must exist."""
-    if model.source.path is None:
-        return root / spec.model_store / model.name / str(version)
-    base = root / model.source.path
-    if not base.is_dir():
-        raise ConfigError(file, f"{key}.path", f"{model.source.path} is not a directory")
-    version_dir = base / str(version)
-    if not is_saved_model(version_dir):
-        raise ConfigError(
-            file,
-            f"{key}.path",
-            f"{model.source.path}/{version} holds no SavedModel (saved_model.pb)",
-        )
-    return version_dir
-
-
-def _tree(directory: Path, prefix: str) -> Iterator[ContextEntry]:
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        yield ContextEntry(f"{prefix}/{path.relative_to(directory).as_posix()}", source=path)
+def _key(server_index: int, model_index: int) -> str:
+    """The stack-file key of a model, which errors about it name."""
+    return f"servestack:servers[{server_index}].models[{model_index}]"
 
 
 def _json(value: object) -> bytes:
@@ -255,26 +280,51 @@ def context_dir(root: Path, stack: str, server: str, variant: Variant) -> Path:
     return root / CONTEXTS_DIR / stack / f"{server}-{variant}"
 
 
-def write_context(context: BuildContext, dest: Path) -> None:
-    """Materialise the context (files 0644, dirs 0755); skipped when it is already current."""
+# Fixed timestamps on every context file, so a version's layer has the same bytes (and the
+# same digest) in every build that bakes it: BuildKit keeps source mtimes in COPY layers.
+CONTEXT_MTIME = 946684800  # 2000-01-01T00:00:00Z
+
+
+def dockerfile_text(template: str, models: tuple[BakedVersion, ...]) -> str:
+    """The Dockerfile with one `COPY --link` per baked version: one layer per version.
+
+    `--link` makes each COPY an independent layer that does not depend on the ones before
+    it, so an unchanged version keeps its layer digest when another version changes
+    (https://docs.docker.com/reference/dockerfile/#copy---link).
+    """
+    line = "COPY models/ /models/"
+    if line not in template.splitlines():
+        raise ValueError(f"{DOCKERFILE} has no `{line}` line to expand")
+    copies = "\n".join(f"COPY --link {m.context_path}/ /{m.context_path}/" for m in models)
+    return "\n".join(copies if row == line else row for row in template.splitlines()) + "\n"
+
+
+def write_context(context: BuildContext, dest: Path, *, with_models: bool) -> None:
+    """Materialise the context (files 0644, dirs 0755, fixed mtimes); skipped when current.
+
+    Model files are copied only for a build (`with_models`, after `verify_models`): a
+    preview needs the Dockerfile and config, and must not depend on what is on disk.
+    """
     marker = dest.parent / f"{dest.name}.hash"
-    digest = context.digest
-    if dest.is_dir() and marker.is_file() and marker.read_text() == digest:
+    stamp = context.digest + (" with-models" if with_models else "")
+    if dest.is_dir() and marker.is_file() and marker.read_text() == stamp:
         return
     if dest.exists():
         shutil.rmtree(dest)
     for entry in context.entries:
         target = dest / entry.path
         _mkdirs(target.parent, dest)
-        if entry.source is not None:
-            shutil.copyfile(entry.source, target)
-        else:
-            assert entry.data is not None
-            target.write_bytes(entry.data)
-        target.chmod(0o644)
+        target.write_bytes(entry.read())
+    if with_models:
+        for baked in context.models:
+            shutil.copytree(baked.local, dest / baked.context_path, copy_function=shutil.copyfile)
     dest.mkdir(parents=True, exist_ok=True)
+    for path in sorted(dest.rglob("*"), reverse=True):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+        os.utime(path, (CONTEXT_MTIME, CONTEXT_MTIME))
     dest.chmod(0o755)
-    marker.write_text(digest)
+    os.utime(dest, (CONTEXT_MTIME, CONTEXT_MTIME))
+    marker.write_text(stamp)
 
 
 def _mkdirs(directory: Path, top: Path) -> None:

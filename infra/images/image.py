@@ -18,6 +18,7 @@ from infra.images.context import (
     Variant,
     context_dir,
     plan_context,
+    verify_models,
     write_context,
 )
 
@@ -36,25 +37,16 @@ class ModelImageArgs:
 
 
 def refuse_unbuildable(spec: StackSpec, context: BuildContext) -> None:
-    """A real build needs every model exported and, unless allowed, a pinned base image."""
-    file = stack_file(spec.stack)
-    if context.pending:
-        first = context.pending[0]
-        more = f" (and {len(context.pending) - 1} more)" if len(context.pending) > 1 else ""
-        raise ConfigError(
-            file,
-            first.key,
-            f"model {first.model} version {first.version} is not exported at {first.expected}"
-            f"{more}; run `{first.command}` (or `servestack models export-stack {spec.stack}`)",
-        )
+    """A real build needs a pinned base image (unless allowed) and every version as locked."""
     if not context.base.pinned and not spec.images.allow_unpinned_base:
         raise ConfigError(
-            file,
+            stack_file(spec.stack),
             "servestack:images.tfServingVersion",
             f"base image {context.base.name} has no digest in {LOCK_FILE}; run "
             "`make lock-base-images` where the registry is reachable (or set "
             "images.allowUnpinnedBase: true for a throwaway stack)",
         )
+    verify_models(spec, context)
 
 
 def registry_host(registry_url: str) -> str:
@@ -84,7 +76,7 @@ class ModelImage(pulumi.ComponentResource):
         if builds_now:
             refuse_unbuildable(spec, context)
         directory = context_dir(args.root, spec.stack, server.name, args.variant)
-        write_context(context, directory)
+        write_context(context, directory, with_models=builds_now)
         self.tag = context.tag
         self.gpu = context.gpu
 

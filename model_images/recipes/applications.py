@@ -28,10 +28,10 @@ _APPS: dict[str, tuple[Callable[..., Any], Callable[[Any], Any], int]] = {
 CLASSES = 1000
 
 
-def build(recipe: str, weights: str) -> tuple[Any, list[str], int, Any]:
+def build(recipe: str, weights: str, version: int) -> tuple[Any, list[str], int, Any]:
     """(model, labels, image size, preprocess); weights `none` needs no download."""
     constructor, preprocess, size = _APPS[recipe]
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(version)
     model = constructor(weights=None if weights == "none" else weights, classes=CLASSES)
     return model, _labels(weights), size, preprocess
 

@@ -23,11 +23,11 @@ IMAGE_SIZE = 32
 SEED = 20260101
 
 
-def build(weights: str) -> tuple[Any, list[str], int, Any]:
-    """(model, labels, image size, preprocess) for the export."""
+def build(weights: str, version: int) -> tuple[Any, list[str], int, Any]:
+    """(model, labels, image size, preprocess); weights seeded per version, so versions differ."""
     if weights != "none":
         raise ValueError("the tiny recipe has no pretrained weights; use --weights none")
-    keras.utils.set_random_seed(SEED)
+    keras.utils.set_random_seed(SEED + version)
     model = keras.Sequential(
         [
             keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3)),
