@@ -185,10 +185,16 @@ def plan_context(
 
 
 def _baked(
-    spec: StackSpec, locks: ModelLock, model: ModelSpec, version: int, root: Path, key: str
+    spec: StackSpec,
+    locks: ModelLock,
+    model: ModelSpec,
+    version: int,
+    root: Path,
+    key: str,
+    file: str | None = None,
 ) -> BakedVersion:
     """The lock entry of one served version; missing or elsewhere is a config error."""
-    file = stack_file(spec.stack)
+    file = file or stack_file(spec.stack)
     locked = locks.get(model.name, version)
     publish = f"servestack models publish --stack {spec.stack}"
     if locked is None:
@@ -232,7 +238,6 @@ def _config_entries(
 
 def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
     """Every version a server bakes is in the model lock, from its source: before any resource."""
-    del file  # errors name the spec's own stack file
     locks = read_lock(root)
     for index, server in enumerate(spec.servers):
         if server.image is not None:
@@ -242,7 +247,7 @@ def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
             if server.canary is not None and server.canary_model == model:
                 versions.add(server.canary.version)
             for version in sorted(versions):
-                _baked(spec, locks, model, version, root, _key(index, m_index))
+                _baked(spec, locks, model, version, root, _key(index, m_index), file)
 
 
 def verify_models(spec: StackSpec, context: BuildContext) -> None:
@@ -286,16 +291,11 @@ CONTEXT_MTIME = 946684800  # 2000-01-01T00:00:00Z
 
 
 def dockerfile_text(template: str, models: tuple[BakedVersion, ...]) -> str:
-    """The Dockerfile with one `COPY --link` per baked version: one layer per version.
-
-    `--link` makes each COPY an independent layer that does not depend on the ones before
-    it, so an unchanged version keeps its layer digest when another version changes
-    (https://docs.docker.com/reference/dockerfile/#copy---link).
-    """
+    """The Dockerfile with one `COPY` per baked version, so each version is its own layer."""
     line = "COPY models/ /models/"
     if line not in template.splitlines():
         raise ValueError(f"{DOCKERFILE} has no `{line}` line to expand")
-    copies = "\n".join(f"COPY --link {m.context_path}/ /{m.context_path}/" for m in models)
+    copies = "\n".join(f"COPY {m.context_path}/ /{m.context_path}/" for m in models)
     return "\n".join(copies if row == line else row for row in template.splitlines()) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""Stack specs and fake model stores for the image tests (no TensorFlow needed)."""
+"""Stack specs, fake model stores and a matching model lock for the image tests (no TensorFlow)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from infra.config import StackSpec, parse_stack
+from model_images.lock import LockedVersion, ModelLock, tree_digest, tree_size
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,13 +37,17 @@ BASE_VALUES: dict[str, Any] = {
             "models": [
                 {
                     "name": "tiny",
-                    "source": {"recipe": "tiny"},
+                    "source": {"uri": "gs://test-models/tiny", "recipe": "tiny"},
                     "versions": [1, 2],
                     "versionLabels": {"stable": 1, "canary": 2},
                 },
                 {
                     "name": "inception",
-                    "source": {"recipe": "inception_v3", "weights": "imagenet"},
+                    "source": {
+                        "uri": "gs://test-models/inception",
+                        "recipe": "inception_v3",
+                        "weights": "imagenet",
+                    },
                     "versions": [3],
                     "versionPolicy": "latest",
                 },
@@ -54,7 +59,9 @@ BASE_VALUES: dict[str, Any] = {
             "name": "gpu-server",
             "nodePool": "gpu",
             "resources": {"gpus": 1},
-            "models": [{"name": "tiny", "source": {"recipe": "tiny"}, "versions": [1]}],
+            "models": [
+                {"name": "tiny", "source": {"uri": "gs://test-models/tiny"}, "versions": [1]}
+            ],
         },
     ],
 }
@@ -77,13 +84,43 @@ def fake_saved_model(directory: Path, seed: str) -> None:
     (directory / "assets" / "labels.txt").write_text("cat\ndog\n")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    """A model store holding every model version BASE_VALUES names."""
-    store = tmp_path / "models"
-    for model, version in (("tiny", 1), ("tiny", 2), ("inception", 3)):
+VERSIONS = (("tiny", 1), ("tiny", 2), ("inception", 3))
+
+
+def fake_store(store: Path) -> Path:
+    for model, version in VERSIONS:
         fake_saved_model(store / model / str(version), f"{model}-{version}")
     return store
+
+
+def lock_of(store: Path, bucket: str = "gs://test-models") -> ModelLock:
+    """The model lock a publish of the store's versions to `bucket` would have written."""
+    lock = ModelLock()
+    for model, version in VERSIONS:
+        directory = store / model / str(version)
+        files, size = tree_size(directory)
+        lock.put(
+            LockedVersion(
+                model=model,
+                version=version,
+                source=f"{bucket}/{model}/{version}",
+                digest=tree_digest(directory),
+                files=files,
+                size=size,
+            )
+        )
+    return lock
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """A model store holding every model version BASE_VALUES names, as fetched."""
+    return fake_store(tmp_path / "models")
+
+
+@pytest.fixture
+def model_lock(store: Path) -> ModelLock:
+    return lock_of(store)
 
 
 @pytest.fixture

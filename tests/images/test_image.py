@@ -12,7 +12,8 @@ import pulumi
 import pytest
 
 from infra.config import ConfigError, StackSpec
-from tests.images.conftest import ROOT, make_spec
+from model_images.lock import write_lock
+from tests.images.conftest import ROOT, lock_of, make_spec
 
 REGISTRY = "europe-west4-docker.pkg.dev/acme-test/serving-models"
 DIGEST_LOCK = "sha256:" + "ef" * 32
@@ -38,12 +39,15 @@ class Mocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A project root with the real Dockerfile, lock and recipe sources, and nothing else."""
+def project(tmp_path: Path, store: Path) -> Path:
+    """A project root with the real Dockerfile and base lock, and a model lock of `store`."""
     root = tmp_path / "project"
     shutil.copytree(
-        ROOT / "model_images", root / "model_images", ignore=shutil.ignore_patterns("__pycache__")
+        ROOT / "model_images",
+        root / "model_images",
+        ignore=shutil.ignore_patterns("__pycache__", "published"),
     )
+    write_lock(root, lock_of(store))
     return root
 
 
@@ -88,7 +92,8 @@ def test_image_inputs_and_digest_pinned_ref(store: Path, project: Path) -> pulum
             "BASE_TAG": "2.19.1",
         }
         context = Path(inputs["context"]["location"])
-        assert (context / "models/tiny/2/saved_model.pb").read_bytes() == b"graph tiny-2"
+        assert (context / "config/models.config").is_file()
+        assert not (context / "models").exists()  # a preview copies no model files
         assert inputs["dockerfile"]["location"] == str(context / "Dockerfile")
         assert inputs["cacheFrom"][0]["registry"]["ref"] == f"{REGISTRY}/classify:buildcache-stable"
         assert inputs["cacheTo"][0]["registry"]["mode"] == "max"
@@ -129,16 +134,16 @@ def test_the_same_inputs_give_the_same_tag_twice(store: Path, project: Path) -> 
     assert _image(make_spec(store), project).tag == first
 
 
-def test_a_real_build_refuses_models_that_were_not_exported(tmp_path: Path, project: Path) -> None:
-    spec = make_spec(tmp_path / "empty")
+def test_a_real_build_refuses_models_that_were_not_fetched(tmp_path: Path, project: Path) -> None:
+    spec = make_spec(tmp_path / "empty", **{"servestack:images": {"allowUnpinnedBase": True}})
     _mocks(preview=True)
-    assert _image(spec, project).tag.startswith("ctx-")  # previews work without exports
+    assert _image(spec, project).tag.startswith("ctx-")  # previews need no model files
     _mocks(preview=False)
     with pytest.raises(ConfigError) as error:
         _image(spec, project)
-    assert error.value.key == "servestack:servers[0].models[0].source"
-    assert "model tiny version 1 is not exported" in error.value.message
-    assert "run `servestack export tiny --version 1 --out" in error.value.message
+    assert error.value.key == "servestack:servers[0].models[0].versions"
+    assert "tiny version 1 is not fetched to" in error.value.message
+    assert "run `servestack models fetch --stack test`" in error.value.message
 
 
 def test_a_real_build_refuses_an_unpinned_base_unless_allowed(store: Path, project: Path) -> None:
@@ -186,7 +191,13 @@ def test_local_stack_pushes_to_its_registry_without_credentials(
             "servestack:servers": [
                 {
                     "name": "tiny",
-                    "models": [{"name": "tiny", "source": {"recipe": "tiny"}, "versions": [1]}],
+                    "models": [
+                        {
+                            "name": "tiny",
+                            "source": {"uri": "gs://test-models/tiny"},
+                            "versions": [1],
+                        }
+                    ],
                 }
             ],
         },

@@ -36,7 +36,7 @@ def test_served_model_keeps_only_labels_of_served_versions() -> None:
     model = ModelSpec.model_validate(
         {
             "name": "m",
-            "source": {"recipe": "tiny"},
+            "source": {"path": "model_images/published/tiny"},
             "versions": [1, 2],
             "versionLabels": {"stable": 1, "canary": 2},
         }

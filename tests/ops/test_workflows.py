@@ -183,7 +183,7 @@ def test_deploy_waits_for_the_deployment_the_program_names() -> None:
     from infra.config import ServerSpec
     from infra.serving.labels import deployment_name
 
-    model = {"name": "m", "source": {"recipe": "tiny"}, "versions": [1]}
+    model = {"name": "m", "source": {"path": "model_images/published/tiny"}, "versions": [1]}
     server = ServerSpec.model_validate({"name": "resnet", "models": [model]})
     for job in _load(WORKFLOWS / "deploy.yml")["jobs"].values():
         script = "\n".join(step.get("run", "") for step in job["steps"])

@@ -107,14 +107,14 @@ def test_maintenance_times_must_be_rfc3339(tmp_path: Path, old: str, new: str, k
     assert error.key == f"servestack:cluster.{key}", str(error)
 
 
-def test_missing_model_path_names_the_given_file_before_any_resource(
+def test_an_unpublished_model_version_names_the_given_file_before_any_resource(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from infra.preview import engine
 
     local = (ROOT / "stacks/Pulumi.local.yaml").read_text(encoding="utf-8")
     path = tmp_path / "Pulumi.local.yaml"
-    path.write_text(local.replace("recipe: tiny", "path: models/absent", 1), encoding="utf-8")
+    path.write_text(local.replace("versions: [1]", "versions: [9]", 1), encoding="utf-8")
 
     def declare(*_: object) -> None:
         raise AssertionError("the program ran")
@@ -123,7 +123,8 @@ def test_missing_model_path_names_the_given_file_before_any_resource(
     with pytest.raises(ConfigError) as caught:
         engine.run_offline(ROOT, "local", stack_file=path)
     assert str(caught.value) == (
-        f"{path}: servestack:servers[0].models[0].source.path: models/absent is not a directory"
+        f"{path}: servestack:servers[0].models[0].versions: tiny version 9 is not in "
+        "model_images/models.lock; publish it with `servestack models publish --stack local`"
     )
 
 
@@ -131,9 +132,9 @@ def test_missing_model_path_names_the_given_file_before_any_resource(
     ("source", "message"),
     [
         ("recipe: tiny\n            weights: imagenet", "recipe tiny takes weights none"),
-        ("path: models/tiny\n            weights: imagenet", "applies to a recipe, not a path"),
+        ("weights: imagenet", "applies to a recipe"),
     ],
-    ids=["tiny-has-no-imagenet-weights", "weights-on-a-path"],
+    ids=["tiny-has-no-imagenet-weights", "weights-without-a-recipe"],
 )
 def test_weights_the_recipe_cannot_take(tmp_path: Path, source: str, message: str) -> None:
     local = (ROOT / "stacks/Pulumi.local.yaml").read_text(encoding="utf-8")
