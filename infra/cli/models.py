@@ -118,18 +118,22 @@ def check_command(
     if not reports:
         raise _fail(f"{directory}: no SavedModel versions found", EXIT_CHECK_FAILED)
     failed = 0
+    answered = "" if any_signature else "; REST and gRPC answered"
     for report in reports:
         label = f"{report.model}/{report.version}"
         if report.ok:
-            print(f"ok    {label} ({report.warmup_records} warmup records)")
+            print(f"ok    {label} ({report.warmup_records} warmup records{answered})")
         else:
             failed += 1
-            for problem in report.problems:
-                print(f"FAIL  {label}: {problem}", file=sys.stderr)
+            print(f"FAIL  {label}: {report.problems[0]}", file=sys.stderr)
     if failed:
         raise _fail(
             f"{failed} of {len(reports)} model versions failed the check", EXIT_CHECK_FAILED
         )
+    if not any_signature:
+        from model_images.contract import client_contract
+
+        print(client_contract(reports[0].model))
 
 
 def _load_spec(root: Path, stack: str) -> StackSpec:

@@ -1,7 +1,7 @@
 """`servestack smoke` against an in-process PredictionService serving the real `tiny` model.
 
-The gRPC server runs the exported SavedModel's serving signature, as TF Serving would;
-a small HTTP server answers TF Serving's model-status call. Both listen on 127.0.0.1 only.
+The gRPC server answers through model_images.tfserving (the SavedModelBundle path TF Serving
+takes); a small HTTP server answers TF Serving's model-status call. Both on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 
 import grpc
 import pytest
-import tensorflow as tf
-from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+from tensorflow_serving.apis import prediction_service_pb2_grpc
 from typer.testing import CliRunner
 
 from infra.cli.app import app
 from infra.ops import smoke
 from model_images import contract
+from model_images.tfserving import SavedModelBundle, ServingError
 
 pytestmark = pytest.mark.models
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,23 +31,20 @@ runner = CliRunner()
 
 
 class TinyPredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):  # type: ignore[misc]
-    """Predict through the SavedModel's signature; other models are NOT_FOUND."""
+    """Predict as TF Serving's SavedModelBundle does; other models are NOT_FOUND."""
 
     def __init__(self, model_dir: Path) -> None:
-        self.signature = tf.saved_model.load(str(model_dir)).signatures[contract.SIGNATURE]
+        self.bundle = SavedModelBundle(model_dir)
 
     def Predict(self, request: Any, context: Any) -> Any:  # noqa: N802
         if request.model_spec.name != "tiny":
             context.abort(
                 grpc.StatusCode.NOT_FOUND, f"Servable not found: {request.model_spec.name}"
             )
-        images = tf.make_ndarray(request.inputs[contract.INPUT_KEY])
-        outputs = self.signature(**{contract.INPUT_KEY: tf.constant(images)})
-        response = predict_pb2.PredictResponse()
-        response.model_spec.CopyFrom(request.model_spec)
-        for key in (contract.OUTPUT_CLASSES, contract.OUTPUT_SCORES):
-            response.outputs[key].CopyFrom(tf.make_tensor_proto(outputs[key].numpy()[0]))
-        return response
+        try:
+            return self.bundle.predict(request)
+        except ServingError as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
 
 
 def _status_handler(state: str) -> type[BaseHTTPRequestHandler]:
