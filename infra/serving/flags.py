@@ -2,8 +2,8 @@
 
 One place for the flags: the Deployment passes them as `args` and the image's default
 command may use the same list. Flag names are those of TF Serving's `main.cc` for the
-pinned 2.x release. That release registers no `grpc.health.v1` service, so probes use
-the REST model-status API and the gRPC port's socket instead.
+pinned 2.x release (model_servers/main.cc). Unknown flags only print "unknown argument", so
+tests pin every name to that file.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def server_flags(spec: StackSpec, server: ServerSpec) -> list[str]:
         f"--tensorflow_intra_op_parallelism={intra}",
         f"--tensorflow_inter_op_parallelism={inter}",
         "--enable_model_warmup=true",
+        # The standard gRPC health service the liveness probe asks (main.cc:308 at 2.19.1).
+        "--enable_grpc_healthcheck_service=true",
         "--grpc_channel_arguments="
         f"grpc.max_connection_age_ms={GRPC_MAX_CONNECTION_AGE_MS},"
         f"grpc.max_connection_age_grace_ms={GRPC_MAX_CONNECTION_AGE_GRACE_MS}",

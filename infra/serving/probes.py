@@ -1,9 +1,12 @@
 """Health probes of the model server, sized from the stack's rollout settings.
 
-The pinned TF Serving opens its ports only after every model has loaded, and registers no
-gRPC health service. Readiness asks the REST API for a model's metadata, which succeeds only
-while a version of that model is available; liveness only checks that the gRPC port
-accepts connections, so a busy server is taken out of rotation but never restarted.
+The pinned TF Serving opens its ports only after every model has loaded. Readiness asks the
+REST API for a model's metadata, which succeeds only while a version of that model is
+available. Liveness asks the standard gRPC health service, which TF Serving has registered
+since 2.16 behind `--enable_grpc_healthcheck_service` (model_servers/server.cc:413-421 at
+2.19.1: the default health service, serving once the gRPC server is up); it answers
+while the gRPC server works, whatever the models do, so a busy server is taken out of
+rotation by readiness but only a wedged one is restarted.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import math
 from typing import Any
 
 from infra.config import ServerSpec
+from infra.serving import layout
 
 PERIOD_SECONDS = 10
 TIMEOUT_SECONDS = 5
@@ -44,9 +48,11 @@ def readiness_probe(server: ServerSpec) -> dict[str, Any]:
 
 
 def liveness_probe() -> dict[str, Any]:
-    """A socket check on gRPC: a server under load answers it, a hung process does not."""
+    """The gRPC health check (`grpc.health.v1`): the kubelet's gRPC probe takes a port number
+    only, not a named port (https://kubernetes.io/docs/tasks/configure-pod-container/
+    configure-liveness-readiness-startup-probes/#define-a-grpc-liveness-probe)."""
     return {
-        "tcpSocket": {"port": "grpc"},
+        "grpc": {"port": layout.GRPC_PORT},
         "periodSeconds": PERIOD_SECONDS,
         "timeoutSeconds": TIMEOUT_SECONDS,
         "failureThreshold": 6,

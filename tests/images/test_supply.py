@@ -59,7 +59,11 @@ def _spec(uri: str, store: Path) -> object:
                     "name": "classify",
                     "models": [
                         {"name": "tiny", "source": {"uri": f"{uri}/tiny"}, "versions": [1, 2]},
-                        {"name": "inception", "source": {"uri": f"{uri}/inception"}, "versions": [3]},
+                        {
+                            "name": "inception",
+                            "source": {"uri": f"{uri}/inception"},
+                            "versions": [3],
+                        },
                     ],
                 }
             ],

@@ -78,9 +78,7 @@ def test_diff_against_the_same_commit_shows_nothing_with_model_files_present(
     subprocess.run(["git", "clone", "-q", str(ROOT), str(project)], check=True, timeout=120)
     _fill_model_store(project)
     comment = tmp_path / "comment.md"
-    result = _servestack(
-        "diff", "--base", "HEAD", "--all", "--markdown", str(comment), cwd=project
-    )
+    result = _servestack("diff", "--base", "HEAD", "--all", "--markdown", str(comment), cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {
         line.split("|")[1].strip(" `"): line

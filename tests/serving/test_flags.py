@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from infra.serving import layout
 from infra.serving.flags import server_command, server_flags, thread_counts
 from tests.serving.conftest import spec_of
@@ -76,3 +78,23 @@ def test_flags_are_deterministic() -> None:
     spec = spec_of("staging")
     changed = with_server(spec, "resnet", resources={"cpu": "2", "memory": "6Gi"})
     assert server_flags(spec, spec.servers[1]) == server_flags(changed, changed.servers[1])
+
+
+def _known_flags() -> set[str]:
+    listing = Path(__file__).parent / "data" / "tf_serving_2.19.1_flags.txt"
+    return {
+        line.strip()
+        for line in listing.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+
+
+def test_every_flag_is_one_tf_serving_2_19_1_defines() -> None:
+    """TF Serving only warns on an unknown flag, so a misspelt one would be silently ignored."""
+    known = _known_flags()
+    assert "enable_grpc_healthcheck_service" in known
+    for stack in ("local", "dev", "staging", "prod"):
+        spec = spec_of(stack)
+        for server in spec.servers:
+            unknown = set(flag_map(server_flags(spec, server))) - known
+            assert not unknown, (stack, server.name, unknown)

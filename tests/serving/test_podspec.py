@@ -47,7 +47,7 @@ def test_probes_are_model_aware_and_sized_for_slow_loads() -> None:
     }
     startup = c["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 900
-    assert c["livenessProbe"] == {**c["livenessProbe"], "tcpSocket": {"port": "grpc"}}
+    assert c["livenessProbe"] == {**c["livenessProbe"], "grpc": {"port": 8500}}
     assert c["livenessProbe"] != c["readinessProbe"]
 
 
