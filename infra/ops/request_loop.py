@@ -118,12 +118,17 @@ class LoopConfig:
     interval_seconds: float
 
 
+def _say(text: str) -> None:
+    # Flushed: the workflow reads this line from the pod's log while the loop still runs.
+    print(text, flush=True)
+
+
 def run(
     config: LoopConfig,
     send: Transport,
     clock: Callable[[], float] = time.monotonic,
     pause: Callable[[float], None] = time.sleep,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Loop until the new version settled or the deadline passed; the summary decides."""
     base = f"{config.rest.rstrip('/')}/v1/models/{config.model}"
@@ -151,7 +156,7 @@ def run(
             tally.record_failure(f"status: {error}")
         if not announced and tally.requests > tally.failed:
             # The workflow waits for this line before it starts the rollout.
-            say("request-loop: serving answers; loop running")
+            (say or _say)("request-loop: serving answers; loop running")
             announced = True
         if tally.settled_rounds >= config.settle:
             break

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Asks TF Serving for a model's version states through the Service (GET /v1/models/<model>,
-# https://www.tensorflow.org/tfx/serving/api_rest#model_status_api) over a port-forward, keeps
-# the answer, and requires exactly the given versions AVAILABLE.
+# Asks TF Serving for a model's version states (GET /v1/models/<model>,
+# https://www.tensorflow.org/tfx/serving/api_rest#model_status_api) over a port-forward to
+# TARGET (svc/NAME, or deployment/NAME for one track's pods), keeps the answer, and requires
+# exactly the given versions AVAILABLE.
 #
-#   model-status.sh SERVICE MODEL OUT.json VERSION...
+#   model-status.sh TARGET MODEL OUT.json VERSION...
 set -euo pipefail
 
-service="$1" model="$2" out="$3"
+target="$1" model="$2" out="$3"
 shift 3
 namespace="${NAMESPACE:-serving}"
 port="${LOCAL_REST_PORT:-18501}"
 
-kubectl -n "$namespace" port-forward "svc/$service" "$port:8501" >/dev/null 2>&1 &
+kubectl -n "$namespace" port-forward "$target" "$port:8501" >/dev/null 2>&1 &
 forward=$!
 trap 'kill "$forward" 2>/dev/null || true' EXIT
 

@@ -200,7 +200,9 @@ def test_the_script_runs_alone_with_the_standard_library(server: str, tmp_path: 
             "--interval=0", "--deadline=60"]  # fmt: skip
     result = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = json.loads(result.stdout.splitlines()[-1])
+    lines = result.stdout.splitlines()
+    assert lines[0] == "request-loop: serving answers; loop running"
+    summary = json.loads(lines[-1])
     assert summary["ok"] and summary["failed"] == 0 and summary["versionsSeen"] == [1, 2]
 
 

@@ -376,13 +376,14 @@ def test_e2e_checks_what_only_a_cluster_can_answer() -> None:
     assert f"rollout status deployment/{canary} " in script
     assert f"get deployment/{canary} " in script
     # Every version AVAILABLE, from TF Serving itself, before and after each change.
-    for deployment, expected in (
-        (stable, "status-v1.json 1"),
-        (canary, "status-canary.json 2"),
-        (stable, "status-rollback.json 1"),
-        (stable, "status-v2.json 2"),
+    # The canary has no Service of its own: its pods are asked through its Deployment.
+    for target, expected in (
+        (f"svc/{server.name}", "status-v1.json 1"),
+        (f"deployment/{canary}", "status-canary.json 2"),
+        (f"svc/{server.name}", "status-rollback.json 1"),
+        (f"svc/{server.name}", "status-v2.json 2"),
     ):
-        assert f"scripts/e2e/model-status.sh {deployment} tiny out/{expected}" in script
+        assert f"scripts/e2e/model-status.sh {target} tiny out/{expected}" in script
     assert "kubectl apply -f scripts/e2e/request-loop-job.yaml" in script
     assert "--from-file=request_loop.py=infra/ops/request_loop.py" in script
     # The loop runs before the bump and its verdict is read after.
