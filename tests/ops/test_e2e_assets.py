@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from infra.preview.engine import run_offline
 from infra.preview.stackfile import load_spec
@@ -106,10 +107,11 @@ def _run_cluster(
         "chmod",
         "mv",
         "rm",
+        "touch",
         "mkdir",
     ):
         found = shutil.which(name)
-        if found:
+        if found and not (bin_dir / name).exists():
             (bin_dir / name).symlink_to(found)
     for name, body in tools.items():
         (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
@@ -158,3 +160,107 @@ def test_the_cluster_script_names_its_usage(tmp_path: Path) -> None:
     result = _run_cluster(tmp_path, "sideways", tools={})
     assert result.returncode == 2
     assert "usage:" in result.stderr
+
+
+# Stand-ins for docker, kind and kubectl that keep their state in files and log every call,
+# so the script's steps (kind's local-registry guide) and its idempotence can be checked.
+_DOCKER = """
+log() { echo "docker $*" >> "$STATE/calls"; }
+case "$1" in
+  info) exit 0 ;;
+  inspect)
+    if [ "$2" = -f ]; then
+      case "$3" in
+        *State.Running*) [ -f "$STATE/registry" ] && echo true || exit 1 ;;
+        *Networks.kind*) [ -f "$STATE/connected" ] && echo '{"NetworkID":"n"}' || echo null ;;
+      esac
+    else
+      [ -f "$STATE/registry" ] || exit 1
+    fi ;;
+  run) log "$@"; touch "$STATE/registry" ;;
+  network) log "$@"; touch "$STATE/connected" ;;
+  exec)
+    log "$@"
+    if [ "$2" = -i ]; then cat > "$STATE/hosts.toml"; fi ;;
+  rm) log "$@"; rm -f "$STATE/registry" "$STATE/connected" ;;
+  *) log "$@" ;;
+esac
+"""
+_KIND = """
+case "$1" in
+  version) echo "kind v0.30.0 go1.24.6 linux/amd64" ;;
+  get)
+    if [ "$2" = clusters ]; then [ -f "$STATE/cluster" ] && echo servestack; true
+    else echo servestack-control-plane; fi ;;
+  create)
+    echo "kind $*" >> "$STATE/calls"
+    cat > "$STATE/kind-config.yaml"
+    touch "$STATE/cluster" ;;
+  delete) echo "kind $*" >> "$STATE/calls"; rm -f "$STATE/cluster" ;;
+esac
+"""
+_KUBECTL = """
+case "$*" in
+  "version --client") echo "Client Version: v1.34.0" ;;
+  *) echo "kubectl $*" >> "$STATE/calls"; cat > "$STATE/applied.yaml" ;;
+esac
+"""
+
+
+def _stand_ins(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    state = tmp_path / "state"
+    state.mkdir()
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name, body in (("kind", _KIND), ("kubectl", _KUBECTL)):
+        (tools / name).write_text(f"#!/bin/sh\nSTATE={state}\n{body}", encoding="utf-8")
+        (tools / name).chmod(0o755)
+    return state, {"docker": f"STATE={state}\n{_DOCKER}"}
+
+
+def _calls(state: Path) -> list[str]:
+    path = state / "calls"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    path.unlink(missing_ok=True)
+    return lines
+
+
+def test_up_follows_the_local_registry_guide_and_a_second_run_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    state, tools = _stand_ins(tmp_path)
+    first = _run_cluster(tmp_path, "up", tools=tools)
+    assert first.returncode == 0, first.stderr
+    calls = _calls(state)
+    assert calls[0].startswith("docker run -d --restart=always -p 127.0.0.1:5001:5000 ")
+    assert calls[0].endswith("--name kind-registry registry:3")
+    assert calls[1].startswith(
+        "kind create cluster --name servestack --image kindest/node:v1.34.0@sha256:"
+    )
+    assert "docker network connect kind kind-registry" in calls
+    assert calls[-1] == "kubectl --context kind-servestack apply -f -"
+    config = (state / "kind-config.yaml").read_text(encoding="utf-8")
+    assert 'config_path = "/etc/containerd/certs.d"' in config
+    assert (state / "hosts.toml").read_text(
+        encoding="utf-8"
+    ) == '[host."http://kind-registry:5000"]\n'
+    assert (
+        "docker exec servestack-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001"
+        in calls
+    )
+    applied = yaml.safe_load((state / "applied.yaml").read_text(encoding="utf-8"))
+    assert applied["metadata"] == {"name": "local-registry-hosting", "namespace": "kube-public"}
+    assert yaml.safe_load(applied["data"]["localRegistryHosting.v1"])["host"] == "localhost:5001"
+
+    second = _run_cluster(tmp_path, "up", tools=tools)
+    assert second.returncode == 0, second.stderr
+    again = _calls(state)
+    # Only the idempotent steps repeat: the node's registry file and the ConfigMap apply.
+    assert not any(c.startswith(("docker run", "kind create", "docker network")) for c in again)
+    assert again[-1] == "kubectl --context kind-servestack apply -f -"
+
+    down = _run_cluster(tmp_path, "down", tools=tools)
+    assert down.returncode == 0, down.stderr
+    assert _calls(state) == ["kind delete cluster --name servestack", "docker rm -f kind-registry"]
+    assert _run_cluster(tmp_path, "down", tools=tools).returncode == 0
+    assert _calls(state) == []
