@@ -51,13 +51,35 @@ unit: $(STAMP) checkov-env
 models-test: models-env
 	$(MODELS_BIN)/python -m pytest -q tests/models
 
-test: lint typecheck unit models-test
+test: lint typecheck checks unit models-test
 
 bench: $(STAMP)
 	$(BIN)/python bench/preview_bench.py
 
 lock-base-images: $(STAMP)
 	$(BIN)/python scripts/lock-base-images.py
+
+# The field's own checkers on every workflow, script and the Renovate config.
+.PHONY: checks renovate-env local-cluster local-down
+RENOVATE := tools/renovate/node_modules/.bin/renovate-config-validator
+renovate-env: $(RENOVATE)
+$(RENOVATE): tools/renovate/package.json tools/renovate/package-lock.json
+	npm ci --prefix tools/renovate --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+checks: $(STAMP) $(RENOVATE)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint -no-color .github/workflows/*.yml
+	$(BIN)/zizmor --offline --no-progress .github/workflows
+	$(BIN)/shellcheck scripts/*.sh scripts/e2e/*.sh .ci/run
+	# re2 is a native add-on (install scripts stay off): patterns are checked with Node's RegExp.
+	RENOVATE_X_IGNORE_RE2=true $(RENOVATE) --strict
+
+# The local stack's cluster: kind `servestack` and a registry on localhost:5001 (needs Docker).
+local-cluster:
+	bash scripts/local-cluster.sh up
+
+local-down:
+	bash scripts/local-cluster.sh down
 
 clean:
 	rm -rf build out .pytest_cache .mypy_cache .ruff_cache

@@ -128,10 +128,11 @@ def preview(
 
 def _register_groups() -> None:
     """Command groups living in their own modules (their heavy imports stay inside commands)."""
-    from infra.cli import models, ops
+    from infra.cli import engine, models, ops
 
     models.register(app)
     ops.register(app)
+    engine.register(app)
 
 
 _register_groups()

