@@ -207,7 +207,7 @@ def input_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldC
     ignored = [str(p) for p in _options(new).get("ignoreChanges") or []]
     changes = field_changes(before, ignoring_changes(before, after, ignored))
     replace_on = [str(p) for p in _options(new).get("replaceOnChanges") or []]
-    forcing = set(forcing_paths(str(new.get("type", "")), changes, replace_on))
+    forcing = set(forcing_paths(str(new.get("type", "")), changes, replace_on, absent=MISSING))
     return [
         FieldChange(c.path, c.old, c.new, forces_replacement=c.path in forcing) for c in changes
     ]

@@ -7,11 +7,13 @@ v7.45.0, the upstream submodule pinned by pulumi/pulumi-gcp v9.35.0 (commit 14da
 `upstream` -> 3dc173a3). The installed pulumi-gcp 10.2.0 is newer than any stored snapshot
 of that repository; v7.45.0 is the nearest upstream that can be read.
 
-How SDKv2 applies the flags (hashicorp/terraform-plugin-sdk helper/schema/schema.go,
-`diffList`): `ForceNew` on a one-item block marks only its item count, so adding or
-removing the block replaces and a change inside it follows the nested field's own flag
-(`Rule.block`). `customdiff.ForceNewIfChange` replaces only when its function says so
-(`Rule.forces`, e.g. a subnet range may grow in place).
+How SDKv2 applies the flags (hashicorp/terraform-plugin-sdk v2.40.1, which pulumi-gcp
+pins through its fork, helper/schema/schema.go:1392-1421 in `diffList`): `ForceNew` on a
+one-item block marks only its item count, so adding or removing the block replaces and a
+change inside it follows the nested field's own flag (`Rule.block`). A block that is also
+`Computed` keeps the value the provider read when the program drops it (`Rule.computed`).
+`customdiff.ForceNewIfChange` replaces only when its function says so (`Rule.forces`,
+e.g. a subnet range may grow in place).
 
 Kubernetes: pulumi-kubernetes keeps its own list (`forceNewProperties`,
 pulumi/pulumi-kubernetes provider/pkg/provider/diff.go at 94977969).
@@ -71,6 +73,8 @@ class Rule:
     """ForceNew on a one-item block: only adding or removing the block replaces."""
     forces: Callable[[Any, Any], bool] | None = None
     """ForceNewIfChange: replace only when this says so for (old, new)."""
+    computed: bool = False
+    """Optional+Computed block: dropping it from the inputs keeps the provider's value."""
 
 
 def _rules(source: str, *entries: tuple[str, int] | Rule) -> tuple[Rule, ...]:
@@ -112,7 +116,7 @@ _NODE_CONFIG = _rules(
 
 def _node_config() -> tuple[Rule, ...]:
     nested = tuple(Rule(f"nodeConfig.{r.path}", r.source) for r in _NODE_CONFIG)
-    return (Rule("nodeConfig", f"{_NODE}:284", block=True), *nested)
+    return (Rule("nodeConfig", f"{_NODE}:284", block=True, computed=True), *nested)
 
 
 GCP_RULES: Mapping[str, tuple[Rule, ...]] = {
@@ -160,7 +164,7 @@ GCP_RULES: Mapping[str, tuple[Rule, ...]] = {
             ("privateClusterConfig.privateEndpointSubnetwork", 2362),
             ("project", 2022),
             ("subnetwork", 2030),
-            Rule("ipAllocationPolicy", f"{_CLUSTER}:2062", block=True),
+            Rule("ipAllocationPolicy", f"{_CLUSTER}:2062", block=True, computed=True),
             ("ipAllocationPolicy.clusterIpv4CidrBlock", 2074),
             ("ipAllocationPolicy.clusterSecondaryRangeName", 2095),
             ("ipAllocationPolicy.podCidrOverprovisionConfig", 2120),
@@ -367,14 +371,30 @@ def rule_forces(rule: Rule, path: str, old: Any, new: Any, *, known: bool = True
     return True
 
 
+def _below(path: str, block: str) -> bool:
+    path, block = _normalise(path), _normalise(block)
+    return path == block or (path.startswith(block) and path[len(block)] in ".[")
+
+
 def forcing_paths(
-    resource_type: str, changes: Iterable[Change], replace_on_changes: Iterable[str] = ()
+    resource_type: str,
+    changes: Iterable[Change],
+    replace_on_changes: Iterable[str] = (),
+    absent: object = None,
 ) -> list[str]:
-    """Changed paths that force a replacement, by provider rule or `replaceOnChanges`."""
+    """Changed paths that force a replacement, by provider rule or `replaceOnChanges`.
+
+    `absent` is the caller's marker of a value missing on one side of a change.
+    """
     rules = (*rules_of(resource_type), *(Rule(p, "replaceOnChanges") for p in replace_on_changes))
-    return sorted(
-        {c.path for c in changes if any(rule_forces(r, c.path, c.old, c.new) for r in rules)}
-    )
+    kept = [r.path for r in rules if r.computed]
+
+    def forces(change: Change) -> bool:
+        if change.new is absent and any(_below(change.path, block) for block in kept):
+            return False
+        return any(rule_forces(r, change.path, change.old, change.new) for r in rules)
+
+    return sorted({c.path for c in changes if forces(c)})
 
 
 def replacement_reasons(

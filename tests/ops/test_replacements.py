@@ -123,8 +123,14 @@ def test_cluster_node_config_is_narrowed_to_its_force_new_fields(prod: dict[str,
     assert machine is not None and machine.action is Action.UPDATE
     account = _change(bare, CLUSTER, "nodeConfig.serviceAccount", "other@p.iam.gserviceaccount.com")
     assert account is not None and account.action is Action.REPLACE
+    # Optional+Computed: a dropped block keeps the provider's value; an added one replaces
+    # through the ForceNew fields it sets.
     removed = _change(bare, CLUSTER, "nodeConfig", None)
-    assert removed is not None and removed.action is Action.REPLACE  # the block itself
+    assert removed is not None and removed.action is Action.UPDATE
+    head = copy.deepcopy(bare)
+    _edit(head, CLUSTER, "nodeConfig", None)
+    added = [c for c in diff_plans("prod", head, bare).changes if c.type == CLUSTER]
+    assert added[0].replacement_paths == ["nodeConfig"]
 
 
 def test_node_pool_entries_are_upstreams() -> None:

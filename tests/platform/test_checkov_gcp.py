@@ -26,7 +26,7 @@ from infra.ops.checkov_gcp import (
 from infra.preview.engine import run_offline
 from infra.preview.stackfile import load_spec
 from infra.preview.tfplan import UnmappedResourceError, render_plan, snake
-from tests.platform.conftest import ROOT
+from tests.platform.conftest import ROOT, cluster_with, run_platform, variant
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -134,6 +134,18 @@ def test_a_flipped_setting_fails_its_check(
     for name, (_, _, _, checks) in FLIPS.items():
         failed = {r.check for r in by_file[f"{name}.json"] if not r.passed}
         assert failed - baseline == checks, name
+
+
+@needs_checkov
+def test_a_stack_without_private_nodes_fails_checkov(tmp_path: Path) -> None:
+    """Through the real program: the stack setting, not a hand edit of the plan."""
+    spec = variant("prod", cluster=cluster_with("prod", private={"enabled": False}))
+    run = run_platform(spec)
+    write_tfplan({"resources": [r.to_json() for r in run.resources]}, tmp_path / "public.json")
+    failed = {
+        r.check for r in results_by_file(run_checkov(tmp_path))["public.json"] if not r.passed
+    }
+    assert {"CKV_GCP_25", "CKV_GCP_64"} <= failed
 
 
 # ----------------------------------------------------------------- rendering
