@@ -27,11 +27,9 @@ from infra.preview.capture import COMPUTED, SECRET
 TERRAFORM_VERSION = "1.9.8"
 PROVIDER = "registry.terraform.io/hashicorp/google-beta"
 
-# Pulumi type -> Terraform type, as pulumi/pulumi-gcp provider/resources.go maps them
-# (v9.35.0: google_project_iam_member :934, google_service_account :979,
-# google_service_account_iam_member :994, google_compute_network :1156,
-# google_compute_subnetwork :1210, google_container_cluster :1290, google_container_node_pool
-# :1291, google_artifact_registry_repository :2064; the rest follow its module mapping).
+# Pulumi type -> Terraform type, as pulumi/pulumi-gcp v9.35.0 records them in
+# provider/cmd/pulumi-resource-gcp/bridge-metadata.json (`auto-aliasing.resources.<type>
+# .current`); provider/resources.go sets most of them, e.g. google_container_cluster :1290.
 TF_TYPES: Mapping[str, str] = {
     "gcp:artifactregistry/repository:Repository": "google_artifact_registry_repository",
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": (
@@ -57,6 +55,19 @@ MAP_ATTRIBUTES = frozenset(
     {"labels", "metadata", "resourceLabels", "resourceManagerTags", "sysctls", "userLabels"}
 )
 
+# List blocks whose Pulumi name the bridge made plural; every other input is the Terraform
+# name in camelCase. From the same bridge-metadata.json, which lists each Terraform block
+# with `maxItemsOne` (true: flattened to an object in Pulumi, a one-item list here).
+LIST_RENAMES: Mapping[str, str] = {
+    "allows": "allow",
+    "denies": "deny",
+    "guestAccelerators": "guest_accelerator",
+    "maintenanceExclusions": "maintenance_exclusion",
+    "nodePools": "node_pool",
+    "secondaryIpRanges": "secondary_ip_range",
+    "taints": "taint",
+}
+
 # Which attribute a reference to a resource of this type names, by the input that holds it.
 _REFERENCED_ATTRIBUTE = {"google_service_account": "email"}
 
@@ -69,8 +80,13 @@ class UnmappedResourceError(ValueError):
 
 
 def snake(name: str) -> str:
-    """The Terraform attribute of an input: `masterIpv4CidrBlock` -> `master_ipv4_cidr_block`."""
+    """camelCase to snake_case: `masterIpv4CidrBlock` -> `master_ipv4_cidr_block`."""
     return _CAMEL.sub(r"_\1", name).lower()
+
+
+def tf_name(name: str) -> str:
+    """The Terraform attribute of a pulumi-gcp input: `guestAccelerators` -> `guest_accelerator`."""
+    return LIST_RENAMES.get(name) or snake(name)
 
 
 def address_of(resource: Mapping[str, Any]) -> str:
@@ -93,7 +109,7 @@ def _render(value: Any, key: str) -> Any:
 
 
 def _block(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {snake(k): _render(v, k) for k, v in sorted(inputs.items()) if _is_value(v)}
+    return {tf_name(k): _render(v, k) for k, v in sorted(inputs.items()) if _is_value(v)}
 
 
 def _identities(resource: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -120,12 +136,12 @@ def _references(inputs: Mapping[str, Any], targets: list[tuple[str, str, str]]) 
         if isinstance(value, str):
             for address, identity, attribute in targets:
                 if _points_at(value, identity):
-                    expressions[snake(key)] = {"references": [f"{address}.{attribute}", address]}
+                    expressions[tf_name(key)] = {"references": [f"{address}.{attribute}", address]}
                     break
         elif isinstance(value, Mapping) and key not in MAP_ATTRIBUTES:
             nested = _references(value, targets)
             if nested:
-                expressions[snake(key)] = [nested]
+                expressions[tf_name(key)] = [nested]
     return expressions
 
 
@@ -144,6 +160,19 @@ def _unknown(expressions: Mapping[str, Any]) -> dict[str, Any]:
     return {
         key: [_unknown(e[0])] if isinstance(e, list) else True for key, e in expressions.items()
     }
+
+
+def _computed(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """`after_unknown` marks of the inputs only known after apply."""
+    out: dict[str, Any] = {}
+    for key, value in sorted(inputs.items()):
+        if value == COMPUTED:
+            out[tf_name(key)] = True
+        elif isinstance(value, Mapping) and key not in MAP_ATTRIBUTES:
+            nested = _computed(value)
+            if nested:
+                out[tf_name(key)] = [nested]
+    return out
 
 
 def gcp_resources(resources: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -187,7 +216,7 @@ def render_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
                     "actions": ["create"],
                     "before": None,
                     "after": values,
-                    "after_unknown": _unknown(expressions),
+                    "after_unknown": {**_computed(inputs), **_unknown(expressions)},
                 },
             }
         )

@@ -25,7 +25,7 @@ from infra.ops.checkov_gcp import (
 )
 from infra.preview.engine import run_offline
 from infra.preview.stackfile import load_spec
-from infra.preview.tfplan import UnmappedResourceError, render_plan, snake
+from infra.preview.tfplan import UnmappedResourceError, render_plan
 from tests.platform.conftest import ROOT, cluster_with, run_platform, variant
 
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -172,18 +172,23 @@ def _keys(value: Any, skip_maps: frozenset[str]) -> set[str]:
 
 
 def test_attribute_names_match_the_sdk(plans: dict[str, dict[str, Any]]) -> None:
-    """Every camelCase input renders to the name pulumi-gcp itself gives it."""
-    from infra.preview.tfplan import MAP_ATTRIBUTES
+    """Every camelCase input renders to pulumi-gcp's own snake_case name for it, which is
+    the Terraform name except where the bridge made a list block's name plural."""
+    from infra.preview.tfplan import LIST_RENAMES, MAP_ATTRIBUTES, tf_name
 
     sdk: dict[str, str] = {}
     for module in ("container", "compute", "artifactregistry", "serviceaccount", "projects"):
-        for file in ("_inputs.py", "cluster.py", "node_pool.py"):
+        for file in ("_inputs.py", "cluster.py", "node_pool.py", "subnetwork.py"):
             if (Path(pulumi_gcp.__file__).parent / module / file).exists():
                 sdk |= _getter_names(f"{module}/{file}")
     keys = set().union(*(_keys(r["inputs"], MAP_ATTRIBUTES) for r in plans["prod"]["resources"]))
-    renamed = {k for k in keys if k in sdk}
-    assert len(renamed) > 40
-    assert {k: snake(k) for k in renamed} == {k: sdk[k] for k in renamed}
+    named = {k for k in keys if k in sdk}
+    assert len(named) > 40
+    plain = named - set(LIST_RENAMES)
+    assert {k: tf_name(k) for k in plain} == {k: sdk[k] for k in plain}
+    for pulumi_name in named & set(LIST_RENAMES):
+        assert sdk[pulumi_name].startswith(tf_name(pulumi_name)[:-1]), pulumi_name
+    assert {"guestAccelerators", "secondaryIpRanges"} <= named
 
 
 def _resource(document: dict[str, Any], address: str) -> dict[str, Any]:
@@ -204,7 +209,8 @@ def test_blocks_are_lists_and_maps_stay_objects(plans: dict[str, dict[str, Any]]
     node = pool["node_config"][0]
     assert node["metadata"] == {"disable-legacy-endpoints": "true"}
     assert node["labels"]["servestack.io/accelerator"] == "nvidia-l4"
-    assert node["guest_accelerators"][0]["gpu_driver_installation_config"] == [
+    assert node["taint"][0]["key"] == "nvidia.com/gpu"
+    assert node["guest_accelerator"][0]["gpu_driver_installation_config"] == [
         {"gpu_driver_version": "LATEST"}
     ]
     again = render_plan(plans["prod"])
