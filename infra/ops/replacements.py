@@ -371,11 +371,6 @@ def rule_forces(rule: Rule, path: str, old: Any, new: Any, *, known: bool = True
     return True
 
 
-def _below(path: str, block: str) -> bool:
-    path, block = _normalise(path), _normalise(block)
-    return path == block or (path.startswith(block) and path[len(block)] in ".[")
-
-
 def forcing_paths(
     resource_type: str,
     changes: Iterable[Change],
@@ -387,10 +382,11 @@ def forcing_paths(
     `absent` is the caller's marker of a value missing on one side of a change.
     """
     rules = (*rules_of(resource_type), *(Rule(p, "replaceOnChanges") for p in replace_on_changes))
-    kept = [r.path for r in rules if r.computed]
+    kept = {_normalise(r.path) for r in rules if r.computed}
 
     def forces(change: Change) -> bool:
-        if change.new is absent and any(_below(change.path, block) for block in kept):
+        # The whole block dropped; a field dropped inside it is judged by its own rule.
+        if change.new is absent and _normalise(change.path) in kept:
             return False
         return any(rule_forces(r, change.path, change.old, change.new) for r in rules)
 

@@ -131,6 +131,9 @@ def test_cluster_node_config_is_narrowed_to_its_force_new_fields(prod: dict[str,
     _edit(head, CLUSTER, "nodeConfig", None)
     added = [c for c in diff_plans("prod", head, bare).changes if c.type == CLUSTER]
     assert added[0].replacement_paths == ["nodeConfig"]
+    # A ForceNew field dropped inside the block still replaces.
+    dropped = _change(bare, CLUSTER, "nodeConfig.oauthScopes", None)
+    assert dropped is not None and dropped.replacement_paths == ["nodeConfig.oauthScopes"]
 
 
 def test_node_pool_entries_are_upstreams() -> None:
