@@ -6,7 +6,7 @@ MODELS_BIN := .venv-models/bin
 CHECKOV_BIN := .venv-checkov/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install preview test unit lint typecheck models-test models-env checkov-env dockerd bench lock-base-images clean
+.PHONY: install preview test unit lint typecheck models-test models-env checkov-env checkov-gcp-doc dockerd bench lock-base-images clean
 
 # The deploy environment: Pulumi SDKs, the policy pack, the CLI, linters and test tools.
 $(STAMP): pyproject.toml
@@ -34,6 +34,10 @@ checkov-env: $(CHECKOV_BIN)/checkov
 $(CHECKOV_BIN)/checkov:
 	$(PYTHON) -m venv .venv-checkov
 	$(CHECKOV_BIN)/python -m pip install --disable-pip-version-check -q 'checkov>=3.2,<4'
+
+# docs/checkov-gcp.md from a fresh checkov run over every GKE stack's GCP resources.
+checkov-gcp-doc: $(STAMP) checkov-env
+	$(BIN)/python -m infra.ops.checkov_gcp
 
 dockerd:
 	bash scripts/start-dockerd.sh

@@ -4,7 +4,8 @@ Plans are the JSON documents `servestack preview --offline --json` writes:
 `{"project","stack","resources":[{"urn","type","name","parent","provider","inputs",
 "options"}],"outputs","policies":[{"policy","level","urn","message"}]}`. Resources are
 matched by URN, inputs compared field by field, and replacements decided from the
-providers' immutable fields (`replacements.py`) plus each resource's `replaceOnChanges`.
+providers' immutable fields (`replacements.py`) plus each resource's `replaceOnChanges`,
+after its `ignoreChanges` paths take their old values (`ignore_changes.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from infra.ops.replacements import replacement_reasons
+from infra.ops.ignore_changes import ignoring_changes
+from infra.ops.replacements import forcing_paths
 from policies.verdict import Verdict
 
 # How the Pulumi engine marks secret and unknown values inside property maps.
@@ -197,15 +199,25 @@ def _options(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return options if isinstance(options, Mapping) else {}
 
 
+def input_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldChange]:
+    """The input changes Pulumi acts on: the new resource's `ignoreChanges` paths hold the
+    old values first, then what still differs is classified as update or replacement."""
+    before = normalise(old.get("inputs") or {})
+    after = normalise(new.get("inputs") or {})
+    ignored = [str(p) for p in _options(new).get("ignoreChanges") or []]
+    changes = field_changes(before, ignoring_changes(before, after, ignored))
+    replace_on = [str(p) for p in _options(new).get("replaceOnChanges") or []]
+    forcing = set(forcing_paths(str(new.get("type", "")), changes, replace_on, absent=MISSING))
+    return [
+        FieldChange(c.path, c.old, c.new, forces_replacement=c.path in forcing) for c in changes
+    ]
+
+
 def resource_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ResourceChange | None:
     """How Pulumi would treat a resource present in both plans, or None if unchanged."""
     rtype = str(new.get("type", ""))
-    changes = field_changes(normalise(old.get("inputs") or {}), normalise(new.get("inputs") or {}))
-    replace_on = [str(p) for p in _options(new).get("replaceOnChanges") or []]
-    forcing = set(replacement_reasons(rtype, [c.path for c in changes], replace_on))
-    fields = [
-        FieldChange(c.path, c.old, c.new, forces_replacement=c.path in forcing) for c in changes
-    ]
+    fields = input_changes(old, new)
+    forcing = any(f.forces_replacement for f in fields)
     if old.get("provider") != new.get("provider"):
         fields.append(FieldChange("(provider)", old.get("provider"), new.get("provider")))
     if not fields:
