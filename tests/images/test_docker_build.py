@@ -67,16 +67,15 @@ def standin_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def built(
     standin_base: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, ctx.BuildContext]]:
-    from tests.images.conftest import fake_saved_model
+    from tests.images.conftest import fake_store, lock_of
 
     tmp = tmp_path_factory.mktemp("build")
-    store = tmp / "models"
-    for model, version in (("tiny", 1), ("tiny", 2), ("inception", 3)):
-        fake_saved_model(store / model / str(version), f"{model}-{version}")
+    store = fake_store(tmp / "models")
     spec = make_spec(store)
-    plan = ctx.plan_context(spec, spec.servers[0], "stable", ROOT, {})
+    plan = ctx.plan_context(spec, spec.servers[0], "stable", ROOT, {}, lock_of(store))
+    ctx.verify_models(spec, plan)
     directory = tmp / "context"
-    ctx.write_context(plan, directory)
+    ctx.write_context(plan, directory, with_models=True)
     image = f"servestack-test/classify:{plan.tag}"
     args = {**plan.build_args, "BASE_REPOSITORY": STANDIN_REPOSITORY, "BASE_TAG": standin_base}
     build_args = [item for key, value in args.items() for item in ("--build-arg", f"{key}={value}")]
@@ -142,9 +141,11 @@ def test_every_file_the_flags_name_and_every_model_version_is_readable(
     assert named, flags
     files = _files_in(image, layout.CONFIG_DIR, layout.MODELS_ROOT)
     assert set(named) <= files
-    for entry in plan.entries:
-        if entry.path.startswith("models/"):
-            assert f"/{entry.path}" in files
+    for baked in plan.models:
+        for path in baked.local.rglob("*"):
+            if path.is_file():
+                relative = path.relative_to(baked.local).as_posix()
+                assert f"/{baked.context_path}/{relative}" in files
     # Every base_path in the model config holds each version it asks for.
     config_text = _docker(
         "run",
@@ -167,3 +168,11 @@ def test_every_file_the_flags_name_and_every_model_version_is_readable(
 
 def ctx_file(plan: ctx.BuildContext, path: str) -> str:
     return next(e.read() for e in plan.entries if e.path == path).decode()
+
+
+def test_each_model_version_is_a_layer_of_its_own(built: tuple[str, ctx.BuildContext]) -> None:
+    image, plan = built
+    history = _docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", image).stdout
+    lines = history.splitlines()
+    for baked in plan.models:
+        assert sum(f" in /{baked.context_path}/" in line for line in lines) == 1, lines

@@ -369,7 +369,11 @@ def test_e2e_checks_what_only_a_cluster_can_answer() -> None:
         "--policy-pack policies --policy-pack-config policies/config/local.json"
     )
     assert "pulumi preview -s local --expect-no-changes $POLICY" in script
-    model = {"name": "tiny", "source": {"recipe": "tiny"}, "versions": [1]}
+    model = {
+        "name": "tiny",
+        "source": {"path": "model_images/published/tiny", "recipe": "tiny"},
+        "versions": [1],
+    }
     server = ServerSpec.model_validate({"name": "tiny", "models": [model]})
     stable, canary = deployment_name(server, "stable"), deployment_name(server, "canary")
     assert f"rollout status deployment/{stable} " in script
