@@ -257,7 +257,7 @@ def render() -> str:
     lines = [
         "# Stack file reference",
         "",
-        f"<!-- Generated from infra/config.py by `{COMMAND}`; do not edit. -->",
+        f"<!-- Generated from infra/config/ by `{COMMAND}`; do not edit. -->",
         "",
         "Every key a stack file (`stacks/Pulumi.<stack>.yaml`) may set under `config:`.",
         f"Project keys live in the `{PROJECT}:` namespace; nested keys are written dotted",
