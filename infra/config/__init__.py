@@ -6,8 +6,9 @@ the dotted key path, so a bad file never declares a resource.
 
 One module per stack-file section (cluster, nodepools, registry, models, servers,
 serving), the shared value types (shared), the cross-section checks (checks), the
-error formatting (errors) and the loader (loader). Every public name is re-exported
-here, so callers import from `infra.config` alone.
+error formatting (errors) and the loader (loader); beside them the placement vocabulary
+both platform and serving speak (placement) and the components' small inputs (targets).
+Every public name is re-exported here, so callers import from `infra.config` alone.
 """
 
 from infra.config.checks import REGIONAL_ZONES
@@ -39,6 +40,7 @@ from infra.config.nodepools import (
     TaintSpec,
     UpgradeSpec,
 )
+from infra.config.placement import PoolPlacement
 from infra.config.registry import CleanupSpec, ImagesSpec, RegistrySpec
 from infra.config.servers import (
     BatchingSpec,
@@ -66,6 +68,7 @@ from infra.config.shared import (
     stack_file,
 )
 from infra.config.stack import StackSpec
+from infra.config.targets import GcpTarget, GkeTarget, PoolTarget, ServingTarget
 
 __all__ = [
     "GPU_MACHINE_FAMILIES",
@@ -86,6 +89,8 @@ __all__ = [
     "CpuQuantity",
     "CustomMetric",
     "DnsLabel",
+    "GcpTarget",
+    "GkeTarget",
     "GpuSharing",
     "GpuSpec",
     "IamRole",
@@ -103,6 +108,8 @@ __all__ = [
     "NodePort",
     "NodePorts",
     "PoolAutoscaling",
+    "PoolPlacement",
+    "PoolTarget",
     "PrivateClusterSpec",
     "RegistrySpec",
     "ReleaseChannel",
@@ -112,6 +119,7 @@ __all__ = [
     "ServerAutoscaling",
     "ServerSpec",
     "ServingSpec",
+    "ServingTarget",
     "StackLabels",
     "StackSpec",
     "Strict",

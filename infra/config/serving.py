@@ -16,6 +16,8 @@ class AllowFrom(Strict):
     """Source ranges that may call the servers."""
 
 
+# How clients reach the servers (serving.expose).
+Expose = Literal["cluster", "internal", "external", "nodeport"]
 NodePort = Annotated[int, Field(ge=30000, le=32767)]
 
 
@@ -35,7 +37,7 @@ class NodePorts(Strict):
 class ServingSpec(Strict):
     namespace: DnsLabel = "serving"
     """Kubernetes namespace of the model servers."""
-    expose: Literal["cluster", "internal", "external", "nodeport"] = "cluster"
+    expose: Expose = "cluster"
     """cluster: in-cluster; internal/external: VPC/public load balancer; nodeport: node ports."""
     node_ports: NodePorts | None = None
     """Fixed node ports (30000-32767) with expose: nodeport; unset: Kubernetes picks."""

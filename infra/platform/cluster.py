@@ -8,8 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackSpec
-from infra.platform.network import gke_cluster, gke_project, ip_allocation_policy
+from infra.config import ClusterSpec
+from infra.config.targets import GcpTarget
+from infra.platform.network import ip_allocation_policy
 from infra.platform.nodeconfig import node_security_config
 
 # Control-plane timeouts of a regional create/upgrade exceed the provider's defaults.
@@ -20,9 +21,9 @@ def workload_pool(project: str) -> str:
     return f"{project}.svc.id.goog"
 
 
-def maintenance_policy(spec: StackSpec) -> dict[str, Any]:
+def maintenance_policy(cluster: ClusterSpec) -> dict[str, Any]:
     """A recurring window (RRULE) plus named exclusions with their scope."""
-    maintenance = gke_cluster(spec).maintenance
+    maintenance = cluster.maintenance
     return {
         "recurring_window": {
             "start_time": maintenance.start,
@@ -41,9 +42,9 @@ def maintenance_policy(spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def private_cluster_config(spec: StackSpec) -> dict[str, Any] | None:
+def private_cluster_config(cluster: ClusterSpec) -> dict[str, Any] | None:
     """Nodes without public IPs; None when the stack turns private nodes off."""
-    private = gke_cluster(spec).private
+    private = cluster.private
     if not private.enabled:
         return None
     return {
@@ -54,12 +55,12 @@ def private_cluster_config(spec: StackSpec) -> dict[str, Any] | None:
     }
 
 
-def master_authorized_networks_config(spec: StackSpec) -> dict[str, Any] | None:
+def master_authorized_networks_config(cluster: ClusterSpec) -> dict[str, Any] | None:
     """Only the listed CIDRs reach the control plane; Google's public ranges do not.
 
     None when the stack lists no network: an empty allow-list would lock everyone out.
     """
-    networks = gke_cluster(spec).master_authorized_networks
+    networks = cluster.master_authorized_networks
     if not networks:
         return None
     return {
@@ -70,10 +71,9 @@ def master_authorized_networks_config(spec: StackSpec) -> dict[str, Any] | None:
     }
 
 
-def network_policy_settings(spec: StackSpec) -> dict[str, Any]:
+def network_policy_settings(cluster: ClusterSpec) -> dict[str, Any]:
     """Dataplane V2 enforces NetworkPolicy itself; without it, Calico does, unless the stack
     turns enforcement off (the policy pack's gke-network-policy rule flags that)."""
-    cluster = gke_cluster(spec)
     if cluster.dataplane_v2 or not cluster.network_policy:
         return {
             "datapath_provider": "ADVANCED_DATAPATH" if cluster.dataplane_v2 else "LEGACY_DATAPATH",
@@ -87,8 +87,7 @@ def network_policy_settings(spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def observability(spec: StackSpec) -> dict[str, Any]:
-    cluster = gke_cluster(spec)
+def observability(cluster: ClusterSpec) -> dict[str, Any]:
     return {
         "logging_service": "logging.googleapis.com/kubernetes",
         "monitoring_service": "monitoring.googleapis.com/kubernetes",
@@ -100,20 +99,21 @@ def observability(spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> dict[str, Any]:
+def cluster_args(
+    cluster: ClusterSpec, gcp: GcpTarget, node_service_account: str | None = None
+) -> dict[str, Any]:
     """Every cluster input computable from the spec (network ids are wired by the component).
 
     The default node pool is created with the hardened node settings and the dedicated
     account, then removed; pools are separate resources.
     """
-    cluster = gke_cluster(spec)
-    project = gke_project(spec)
-    netpol = network_policy_settings(spec)
+    project = gcp.project
+    netpol = network_policy_settings(cluster)
     args: dict[str, Any] = {
         "name": cluster.name,
         "project": project,
         "location": cluster.location,
-        "description": f"servestack serving cluster ({spec.labels.env})",
+        "description": f"servestack serving cluster ({gcp.labels.env})",
         "remove_default_node_pool": True,
         "initial_node_count": 1,
         "node_config": {
@@ -122,9 +122,9 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
             "machine_type": "e2-small",
         },
         "networking_mode": "VPC_NATIVE",
-        "ip_allocation_policy": ip_allocation_policy(spec),
-        "private_cluster_config": private_cluster_config(spec),
-        "master_authorized_networks_config": master_authorized_networks_config(spec),
+        "ip_allocation_policy": ip_allocation_policy(cluster),
+        "private_cluster_config": private_cluster_config(cluster),
+        "master_authorized_networks_config": master_authorized_networks_config(cluster),
         "master_auth": {"client_certificate_config": {"issue_client_certificate": False}},
         "enable_legacy_abac": False,
         "enable_kubernetes_alpha": False,
@@ -134,7 +134,7 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
             {"workload_pool": workload_pool(project)} if cluster.workload_identity else None
         ),
         "release_channel": {"channel": cluster.release_channel.value},
-        "maintenance_policy": maintenance_policy(spec),
+        "maintenance_policy": maintenance_policy(cluster),
         "datapath_provider": netpol["datapath_provider"],
         "network_policy": netpol["network_policy"],
         "addons_config": {
@@ -143,7 +143,7 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
             "gce_persistent_disk_csi_driver_config": {"enabled": True},
             "network_policy_config": {"disabled": netpol["addons_network_policy_disabled"]},
         },
-        **observability(spec),
+        **observability(cluster),
         "binary_authorization": {
             "evaluation_mode": (
                 "PROJECT_SINGLETON_POLICY_ENFORCE" if cluster.binary_authorization else "DISABLED"
@@ -159,7 +159,7 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
         },
         "vertical_pod_autoscaling": {"enabled": True},
         "cost_management_config": {"enabled": True},
-        "resource_labels": spec.labels.as_dict(),
+        "resource_labels": gcp.labels.as_dict(),
         "deletion_protection": cluster.deletion_protection,
     }
     if node_service_account is None:
@@ -167,11 +167,11 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
     return {key: value for key, value in args.items() if value is not None}
 
 
-def cluster_options(spec: StackSpec) -> pulumi.ResourceOptions:
+def cluster_options(cluster: ClusterSpec) -> pulumi.ResourceOptions:
     """A protected cluster is retained on destroy; the removed default pool's config is
     ignored so it never forces a replacement."""
     return pulumi.ResourceOptions(
-        retain_on_delete=gke_cluster(spec).deletion_protection,
+        retain_on_delete=cluster.deletion_protection,
         ignore_changes=["nodeConfig", "initialNodeCount"],
         custom_timeouts=pulumi.CustomTimeouts(**CLUSTER_TIMEOUTS),
     )
@@ -179,10 +179,16 @@ def cluster_options(spec: StackSpec) -> pulumi.ResourceOptions:
 
 @dataclass(frozen=True)
 class ClusterArgs:
-    spec: StackSpec
+    cluster: ClusterSpec
+    """The stack file's `cluster` section."""
+    gcp: GcpTarget
+    """Project and labels of the cluster."""
     network: pulumi.Input[str]
+    """Id of the VPC the cluster joins (created by `Network`, or an existing one)."""
     subnetwork: pulumi.Input[str]
+    """Id of the node subnet, with the pod and service secondary ranges."""
     node_service_account: pulumi.Input[str]
+    """E-mail of the dedicated node account the transient default pool runs as."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -197,13 +203,13 @@ class Cluster(pulumi.ComponentResource):
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:Cluster", name, None, opts)
-        values = cluster_args(args.spec)
+        values = cluster_args(args.cluster, args.gcp)
         values["node_config"]["service_account"] = args.node_service_account
         cluster = gcp.container.Cluster(
             f"{name}-gke",
             gcp.container.ClusterArgs(network=args.network, subnetwork=args.subnetwork, **values),
             pulumi.ResourceOptions.merge(
-                cluster_options(args.spec), pulumi.ResourceOptions(parent=self)
+                cluster_options(args.cluster), pulumi.ResourceOptions(parent=self)
             ),
         )
         self.resource = cluster

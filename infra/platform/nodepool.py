@@ -33,11 +33,12 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import NodePoolSpec, StackSpec
+from infra.config import NodePoolSpec
+from infra.config.placement import SELECTED_NODE_LABELS, pool_node_labels
+from infra.config.targets import PoolTarget
 from infra.platform.identity import node_account_id
-from infra.platform.network import gke_cluster
 from infra.platform.nodeconfig import node_security_config
-from infra.platform.placement import SELECTED_NODE_LABELS, pool_node_labels, pool_taints
+from infra.platform.placement import pool_taints
 
 SETTINGS_HASH_LENGTH = 6
 # node_config keys whose change needs fresh nodes (see the module docstring).
@@ -117,14 +118,15 @@ def guest_accelerators(pool: NodePoolSpec) -> list[dict[str, Any]]:
     return [accelerator]
 
 
-def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None) -> dict[str, Any]:
+def node_config(
+    pool: NodePoolSpec, target: PoolTarget, service_account: str | None
+) -> dict[str, Any]:
     """Machine, disk, hardened node settings, labels, taints; GPU pools add the accelerator.
 
     `service_account` is the dedicated node account unless the pool names its own.
     """
-    cluster = gke_cluster(spec)
     config: dict[str, Any] = {
-        **node_security_config(cluster.workload_identity),
+        **node_security_config(target.workload_identity),
         "machine_type": pool.machine_type,
         "disk_size_gb": pool.disk_size_gb,
         "disk_type": pool.disk_type,
@@ -132,9 +134,9 @@ def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None
         "gcfs_config": {"enabled": True},
         "gvnic": {"enabled": True},
         "service_account": pool.service_account or service_account,
-        "labels": pool_node_labels(pool, spec.labels.as_dict()),
-        "resource_labels": spec.labels.as_dict(),
-        "tags": [f"{cluster.name}-node", pool.name],
+        "labels": pool_node_labels(pool, target.labels.as_dict()),
+        "resource_labels": target.labels.as_dict(),
+        "tags": [f"{target.cluster_name}-node", pool.name],
     }
     if pool.gpu is not None:
         config["guest_accelerators"] = guest_accelerators(pool)
@@ -145,15 +147,15 @@ def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None
     return config
 
 
-def default_node_account(spec: StackSpec) -> str:
+def default_node_account(target: PoolTarget) -> str:
     """E-mail of the dedicated node account (identity.py), known before it exists."""
-    account = node_account_id(gke_cluster(spec).name)
-    return f"{account}@{spec.gcp_project}.iam.gserviceaccount.com"
+    account = node_account_id(target.cluster_name)
+    return f"{account}@{target.project}.iam.gserviceaccount.com"
 
 
-def fresh_node_settings(pool: NodePoolSpec, spec: StackSpec) -> dict[str, Any]:
+def fresh_node_settings(pool: NodePoolSpec, target: PoolTarget) -> dict[str, Any]:
     """The pool's settings that need fresh nodes: the keepers of its GKE name."""
-    config = node_config(pool, spec, default_node_account(spec))
+    config = node_config(pool, target, default_node_account(target))
     settings = {key: config[key] for key in FRESH_NODE_SETTINGS if key in config}
     settings["labels"] = {
         key: value for key, value in config["labels"].items() if key in SELECTED_NODE_LABELS
@@ -167,25 +169,24 @@ def settings_hash(settings: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:SETTINGS_HASH_LENGTH]
 
 
-def gke_pool_name(pool: NodePoolSpec, spec: StackSpec) -> str:
+def gke_pool_name(pool: NodePoolSpec, target: PoolTarget) -> str:
     """`<pool name>-<settings hash>`: changes exactly when the pool needs fresh nodes."""
-    return f"{pool.name}-{settings_hash(fresh_node_settings(pool, spec))}"
+    return f"{pool.name}-{settings_hash(fresh_node_settings(pool, target))}"
 
 
 def node_pool_args(
-    pool: NodePoolSpec, spec: StackSpec, service_account: str | None = None
+    pool: NodePoolSpec, target: PoolTarget, service_account: str | None = None
 ) -> dict[str, Any]:
     """Every node pool input computable from the spec (the cluster name is wired later)."""
-    cluster = gke_cluster(spec)
     return {
-        "name": gke_pool_name(pool, spec),
-        "project": spec.gcp_project,
-        "location": cluster.location,
+        "name": gke_pool_name(pool, target),
+        "project": target.project,
+        "location": target.location,
         "initial_node_count": initial_node_count(pool),
         "autoscaling": autoscaling(pool),
         "management": {"auto_repair": True, "auto_upgrade": True},
         "upgrade_settings": upgrade_settings(pool),
-        "node_config": node_config(pool, spec, service_account),
+        "node_config": node_config(pool, target, service_account),
     }
 
 
@@ -202,10 +203,14 @@ def node_pool_options() -> pulumi.ResourceOptions:
 
 @dataclass(frozen=True)
 class NodePoolArgs:
-    spec: StackSpec
+    target: PoolTarget
+    """The cluster the pool joins: project, location, name, labels, Workload Identity."""
     pool: NodePoolSpec
+    """The pool's own `nodePools` entry."""
     cluster: pulumi.Input[str]
+    """Name of the cluster resource; wired as an Output so the pool waits for it."""
     service_account: pulumi.Input[str]
+    """E-mail of the dedicated node account, used unless the pool names its own."""
 
 
 class NodePool(pulumi.ComponentResource):
@@ -217,7 +222,7 @@ class NodePool(pulumi.ComponentResource):
         self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:NodePool", name, None, opts)
-        values = node_pool_args(args.pool, args.spec)
+        values = node_pool_args(args.pool, args.target)
         if args.pool.service_account is None:
             values["node_config"]["service_account"] = args.service_account
         pool = gcp.container.NodePool(

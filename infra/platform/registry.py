@@ -9,17 +9,16 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackSpec
+from infra.config import RegistrySpec
+from infra.config.targets import GcpTarget
 from infra.platform.identity import REGISTRY_READER_ROLE
 
 SECONDS_PER_DAY = 86_400
 
 
-def registry_location(spec: StackSpec) -> str:
+def registry_location(gcp: GcpTarget) -> str:
     """Repositories live in the stack's region, next to the cluster's nodes."""
-    if not spec.gcp_region:
-        raise ValueError(f"stack {spec.stack!r} has no gcp:region")
-    return spec.gcp_region
+    return gcp.region
 
 
 def registry_url(location: str, project: str, repository: str) -> str:
@@ -27,12 +26,12 @@ def registry_url(location: str, project: str, repository: str) -> str:
     return f"{location}-docker.pkg.dev/{project}/{repository}"
 
 
-def cleanup_policies(spec: StackSpec) -> list[dict[str, Any]]:
+def cleanup_policies(registry: RegistrySpec) -> list[dict[str, Any]]:
     """Keep the N most recent versions; delete untagged versions older than N days.
 
     KEEP wins over DELETE in Artifact Registry, so recent untagged builds survive too.
     """
-    cleanup = spec.registry.cleanup
+    cleanup = registry.cleanup
     return [
         {
             "id": "delete-untagged",
@@ -50,33 +49,35 @@ def cleanup_policies(spec: StackSpec) -> list[dict[str, Any]]:
     ]
 
 
-def repository_args(spec: StackSpec) -> dict[str, Any]:
-    registry = spec.registry
+def repository_args(registry: RegistrySpec, gcp: GcpTarget) -> dict[str, Any]:
     return {
         "repository_id": registry.repository,
-        "project": spec.gcp_project,
-        "location": registry_location(spec),
+        "project": gcp.project,
+        "location": registry_location(gcp),
         "format": "DOCKER",
         "mode": "STANDARD_REPOSITORY",
-        "description": f"servestack model server images ({spec.labels.env})",
-        "labels": spec.labels.as_dict(),
+        "description": f"servestack model server images ({gcp.labels.env})",
+        "labels": gcp.labels.as_dict(),
         "docker_config": {"immutable_tags": registry.immutable_tags},
         "cleanup_policy_dry_run": False,
-        "cleanup_policies": cleanup_policies(spec),
+        "cleanup_policies": cleanup_policies(registry),
     }
 
 
-def repository_options(spec: StackSpec) -> pulumi.ResourceOptions:
+def repository_options(registry: RegistrySpec) -> pulumi.ResourceOptions:
     """Stateful: a protected registry survives a mistaken `pulumi destroy`."""
-    protect = spec.registry.protect
+    protect = registry.protect
     return pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
 
 
 @dataclass(frozen=True)
 class RegistryArgs:
-    spec: StackSpec
-    # IAM members (serviceAccount:...) granted read on this repository only, by a stable key.
+    registry: RegistrySpec
+    """The stack file's `registry` section: name, tag rule, cleanup, protection."""
+    gcp: GcpTarget
+    """Project, region and labels of the repository."""
     readers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """IAM members (serviceAccount:...) granted read on this repository only, by a stable key."""
 
 
 class Registry(pulumi.ComponentResource):
@@ -89,12 +90,11 @@ class Registry(pulumi.ComponentResource):
         self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:Registry", name, None, opts)
-        spec = args.spec
         repo = gcp.artifactregistry.Repository(
             f"{name}-repo",
-            gcp.artifactregistry.RepositoryArgs(**repository_args(spec)),
+            gcp.artifactregistry.RepositoryArgs(**repository_args(args.registry, args.gcp)),
             pulumi.ResourceOptions.merge(
-                repository_options(spec), pulumi.ResourceOptions(parent=self)
+                repository_options(args.registry), pulumi.ResourceOptions(parent=self)
             ),
         )
         for key, reader in sorted(args.readers.items()):
