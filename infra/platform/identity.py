@@ -9,7 +9,7 @@ registry on the repository alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
@@ -28,16 +28,32 @@ def node_account_id(cluster_name: str) -> str:
     return f"{cluster_name[: 30 - len(suffix)].rstrip('-')}{suffix}"
 
 
-def node_account_args(cluster: ClusterSpec, gcp: GcpTarget) -> dict[str, Any]:
+class AccountInputs(TypedDict):
+    """The inputs of the node `gcp.serviceaccount.Account`."""
+
+    account_id: str
+    project: str
+    display_name: str
+    description: str
+
+
+class ProjectBinding(TypedDict):
+    """One project-level role of the node account."""
+
+    project: str
+    role: str
+
+
+def node_account_args(cluster: ClusterSpec, target: GcpTarget) -> AccountInputs:
     return {
         "account_id": node_account_id(cluster.name),
-        "project": gcp.project,
+        "project": target.project,
         "display_name": f"GKE nodes of {cluster.name}",
         "description": "Node identity of the servestack cluster; least privilege.",
     }
 
 
-def node_project_bindings(cluster: ClusterSpec, gcp: GcpTarget) -> list[dict[str, str]]:
+def node_project_bindings(cluster: ClusterSpec, target: GcpTarget) -> list[ProjectBinding]:
     """Project-level roles of the node account: the default node role, then the stack's own.
 
     A basic role among the stack's is still declared: the policy pack's iam-no-basic-roles
@@ -45,7 +61,7 @@ def node_project_bindings(cluster: ClusterSpec, gcp: GcpTarget) -> list[dict[str
     """
     extra = cluster.node_service_account_roles
     roles = [*NODE_PROJECT_ROLES, *(r for r in extra if r not in NODE_PROJECT_ROLES)]
-    return [{"project": gcp.project, "role": role} for role in roles]
+    return [{"project": target.project, "role": role} for role in roles]
 
 
 def role_slug(role: str) -> str:
@@ -57,7 +73,7 @@ def role_slug(role: str) -> str:
 class NodeIdentityArgs:
     cluster: ClusterSpec
     """The cluster section: names the account and lists its extra project roles."""
-    gcp: GcpTarget
+    target: GcpTarget
     """Project the account and its role bindings live in."""
 
 
@@ -74,12 +90,12 @@ class NodeIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
             f"{name}-sa",
-            gcp.serviceaccount.AccountArgs(**node_account_args(args.cluster, args.gcp)),
+            gcp.serviceaccount.AccountArgs(**node_account_args(args.cluster, args.target)),
             child,
         )
         self.email = account.email
         self.member = account.member
-        for binding in node_project_bindings(args.cluster, args.gcp):
+        for binding in node_project_bindings(args.cluster, args.target):
             gcp.projects.IAMMember(
                 f"{name}-{role_slug(binding['role'])}",
                 gcp.projects.IAMMemberArgs(

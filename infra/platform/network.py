@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
@@ -15,18 +15,40 @@ PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
 
 
-def network_args(cluster: ClusterSpec, gcp: GcpTarget) -> dict[str, Any]:
+class NetworkInputs(TypedDict):
+    """The inputs of the cluster's `gcp.compute.Network`."""
+
+    name: str
+    project: str
+    auto_create_subnetworks: bool
+    routing_mode: str
+    description: str
+
+
+class SubnetworkInputs(TypedDict):
+    """The inputs of the node `gcp.compute.Subnetwork`, all but the network id."""
+
+    name: str
+    project: str
+    region: str
+    ip_cidr_range: str
+    private_ip_google_access: bool
+    secondary_ip_ranges: list[gcp.compute.SubnetworkSecondaryIpRangeArgsDict]
+    log_config: gcp.compute.SubnetworkLogConfigArgsDict
+
+
+def network_args(cluster: ClusterSpec, target: GcpTarget) -> NetworkInputs:
     """A custom-mode VPC: subnets are declared, never auto-created in every region."""
     return {
         "name": f"{cluster.name}-vpc",
-        "project": gcp.project,
+        "project": target.project,
         "auto_create_subnetworks": False,
         "routing_mode": "REGIONAL",
         "description": f"servestack network of cluster {cluster.name}",
     }
 
 
-def subnetwork_args(cluster: ClusterSpec, gcp: GcpTarget) -> dict[str, Any]:
+def subnetwork_args(cluster: ClusterSpec, target: GcpTarget) -> SubnetworkInputs:
     """Node subnet with named secondary ranges for VPC-native pods and services.
 
     Private Google Access lets private nodes pull from Artifact Registry; flow logs make
@@ -35,8 +57,8 @@ def subnetwork_args(cluster: ClusterSpec, gcp: GcpTarget) -> dict[str, Any]:
     net = cluster.network
     return {
         "name": f"{cluster.name}-nodes",
-        "project": gcp.project,
-        "region": gcp.region,
+        "project": target.project,
+        "region": target.region,
         "ip_cidr_range": net.subnet_cidr,
         "private_ip_google_access": True,
         "secondary_ip_ranges": [
@@ -51,7 +73,7 @@ def subnetwork_args(cluster: ClusterSpec, gcp: GcpTarget) -> dict[str, Any]:
     }
 
 
-def ip_allocation_policy(cluster: ClusterSpec) -> dict[str, Any]:
+def ip_allocation_policy(cluster: ClusterSpec) -> gcp.container.ClusterIpAllocationPolicyArgsDict:
     """VPC-native addressing: our named ranges, or CIDRs GKE adds to an existing subnet."""
     net = cluster.network
     if net.existing_subnetwork is None:
@@ -69,7 +91,7 @@ def ip_allocation_policy(cluster: ClusterSpec) -> dict[str, Any]:
 class NetworkArgs:
     cluster: ClusterSpec
     """The cluster section: names the network and holds its ranges or the existing ones."""
-    gcp: GcpTarget
+    target: GcpTarget
     """Project and region of the network and subnet."""
 
 
@@ -91,15 +113,14 @@ class Network(pulumi.ComponentResource):
             child = pulumi.ResourceOptions(parent=self)
             vpc = gcp.compute.Network(
                 f"{name}-vpc",
-                gcp.compute.NetworkArgs(**network_args(args.cluster, args.gcp)),
+                gcp.compute.NetworkArgs(**network_args(args.cluster, args.target)),
                 child,
             )
             subnet = gcp.compute.Subnetwork(
                 f"{name}-subnet",
-                gcp.compute.SubnetworkArgs(
-                    network=vpc.id, **subnetwork_args(args.cluster, args.gcp)
-                ),
                 child,
+                network=vpc.id,
+                **subnetwork_args(args.cluster, args.target),
             )
             self.network = vpc.id
             self.subnetwork = subnet.id

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
@@ -64,14 +65,20 @@ BLUE_GREEN_BATCH_NODES = 1
 BLUE_GREEN_BATCH_SOAK = "60s"
 
 
-def autoscaling(pool: NodePoolSpec) -> dict[str, Any]:
+def autoscaling(pool: NodePoolSpec) -> gcp.container.NodePoolAutoscalingArgsDict:
     """Per-zone bounds (min/max_node_count) or totals across zones (total_*)."""
     scale = pool.autoscaling
     if scale.per_zone:
-        bounds = {"min_node_count": scale.min, "max_node_count": scale.max}
-    else:
-        bounds = {"total_min_node_count": scale.min, "total_max_node_count": scale.max}
-    return {**bounds, "location_policy": scale.location_policy}
+        return {
+            "min_node_count": scale.min,
+            "max_node_count": scale.max,
+            "location_policy": scale.location_policy,
+        }
+    return {
+        "total_min_node_count": scale.min,
+        "total_max_node_count": scale.max,
+        "location_policy": scale.location_policy,
+    }
 
 
 def initial_node_count(pool: NodePoolSpec) -> int:
@@ -80,7 +87,7 @@ def initial_node_count(pool: NodePoolSpec) -> int:
     return scale.min if scale.per_zone else min(scale.min, 1)
 
 
-def upgrade_settings(pool: NodePoolSpec) -> dict[str, Any]:
+def upgrade_settings(pool: NodePoolSpec) -> gcp.container.NodePoolUpgradeSettingsArgsDict:
     upgrade = pool.upgrade
     if upgrade.strategy == "BLUE_GREEN":
         return {
@@ -100,12 +107,14 @@ def upgrade_settings(pool: NodePoolSpec) -> dict[str, Any]:
     }
 
 
-def guest_accelerators(pool: NodePoolSpec) -> list[dict[str, Any]]:
+def guest_accelerators(
+    pool: NodePoolSpec,
+) -> list[gcp.container.NodePoolNodeConfigGuestAcceleratorArgsDict]:
     """GKE-managed driver install and optional GPU sharing; empty for CPU pools."""
     gpu = pool.gpu
     if gpu is None:
         return []
-    accelerator: dict[str, Any] = {
+    accelerator: gcp.container.NodePoolNodeConfigGuestAcceleratorArgsDict = {
         "type": gpu.type,
         "count": gpu.count,
         "gpu_driver_installation_config": {"gpu_driver_version": gpu.driver_version},
@@ -120,30 +129,36 @@ def guest_accelerators(pool: NodePoolSpec) -> list[dict[str, Any]]:
 
 def node_config(
     pool: NodePoolSpec, target: PoolTarget, service_account: str | None
-) -> dict[str, Any]:
+) -> gcp.container.NodePoolNodeConfigArgsDict:
     """Machine, disk, hardened node settings, labels, taints; GPU pools add the accelerator.
 
     `service_account` is the dedicated node account unless the pool names its own.
     """
-    config: dict[str, Any] = {
-        **node_security_config(target.workload_identity),
-        "machine_type": pool.machine_type,
-        "disk_size_gb": pool.disk_size_gb,
-        "disk_type": pool.disk_type,
-        "spot": pool.spot,
-        "gcfs_config": {"enabled": True},
-        "gvnic": {"enabled": True},
-        "service_account": pool.service_account or service_account,
-        "labels": pool_node_labels(pool, target.labels.as_dict()),
-        "resource_labels": target.labels.as_dict(),
-        "tags": [f"{target.cluster_name}-node", pool.name],
-    }
+    config = node_security_config(target.workload_identity)
+    config.update(
+        {
+            "machine_type": pool.machine_type,
+            "disk_size_gb": pool.disk_size_gb,
+            "disk_type": pool.disk_type,
+            "spot": pool.spot,
+            "gcfs_config": {"enabled": True},
+            "gvnic": {"enabled": True},
+        }
+    )
+    account = pool.service_account or service_account
+    if account is not None:
+        config["service_account"] = account
+    config.update(
+        {
+            "labels": pool_node_labels(pool, target.labels.as_dict()),
+            "resource_labels": target.labels.as_dict(),
+            "tags": [f"{target.cluster_name}-node", pool.name],
+        }
+    )
     if pool.gpu is not None:
         config["guest_accelerators"] = guest_accelerators(pool)
     if taints := pool_taints(pool):
         config["taints"] = taints
-    if config["service_account"] is None:
-        del config["service_account"]
     return config
 
 
@@ -153,17 +168,18 @@ def default_node_account(target: PoolTarget) -> str:
     return f"{account}@{target.project}.iam.gserviceaccount.com"
 
 
-def fresh_node_settings(pool: NodePoolSpec, target: PoolTarget) -> dict[str, Any]:
+def fresh_node_settings(pool: NodePoolSpec, target: PoolTarget) -> dict[str, object]:
     """The pool's settings that need fresh nodes: the keepers of its GKE name."""
-    config = node_config(pool, target, default_node_account(target))
+    config: Mapping[str, object] = node_config(pool, target, default_node_account(target))
     settings = {key: config[key] for key in FRESH_NODE_SETTINGS if key in config}
+    labels = pool_node_labels(pool, target.labels.as_dict())
     settings["labels"] = {
-        key: value for key, value in config["labels"].items() if key in SELECTED_NODE_LABELS
+        key: value for key, value in labels.items() if key in SELECTED_NODE_LABELS
     }
     return settings
 
 
-def settings_hash(settings: dict[str, Any]) -> str:
+def settings_hash(settings: Mapping[str, object]) -> str:
     """Short, deterministic digest of plain data (canonical JSON, SHA-256)."""
     text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:SETTINGS_HASH_LENGTH]
@@ -174,9 +190,22 @@ def gke_pool_name(pool: NodePoolSpec, target: PoolTarget) -> str:
     return f"{pool.name}-{settings_hash(fresh_node_settings(pool, target))}"
 
 
+class NodePoolInputs(TypedDict):
+    """The inputs of a `gcp.container.NodePool` computed from the spec (all but `cluster`)."""
+
+    name: str
+    project: str
+    location: str
+    initial_node_count: int
+    autoscaling: gcp.container.NodePoolAutoscalingArgsDict
+    management: gcp.container.NodePoolManagementArgsDict
+    upgrade_settings: gcp.container.NodePoolUpgradeSettingsArgsDict
+    node_config: gcp.container.NodePoolNodeConfigArgsDict
+
+
 def node_pool_args(
     pool: NodePoolSpec, target: PoolTarget, service_account: str | None = None
-) -> dict[str, Any]:
+) -> NodePoolInputs:
     """Every node pool input computable from the spec (the cluster name is wired later)."""
     return {
         "name": gke_pool_name(pool, target),
@@ -227,8 +256,9 @@ class NodePool(pulumi.ComponentResource):
             values["node_config"]["service_account"] = args.service_account
         pool = gcp.container.NodePool(
             f"{name}-pool",
-            gcp.container.NodePoolArgs(cluster=args.cluster, **values),
             pulumi.ResourceOptions.merge(node_pool_options(), pulumi.ResourceOptions(parent=self)),
+            cluster=args.cluster,
+            **values,
         )
         self.resource = pool
         self.name = pool.name

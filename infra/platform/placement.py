@@ -6,6 +6,8 @@ infra/config/placement.py, so the serving layer needs nothing from the platform.
 
 from __future__ import annotations
 
+import pulumi_gcp as gcp
+
 from infra.config import NodePoolSpec
 from infra.config.placement import (
     ACCELERATOR_LABEL,
@@ -50,14 +52,16 @@ GKE_TAINT_EFFECTS = {
 }
 
 
-def gpu_taint() -> dict[str, str]:
+def gpu_taint() -> gcp.container.NodePoolNodeConfigTaintArgsDict:
     """The taint every GPU pool carries, in the GKE API's spelling of the effect."""
     return {"key": GPU_TAINT_KEY, "value": GPU_TAINT_VALUE, "effect": "NO_SCHEDULE"}
 
 
-def pool_taints(pool: NodePoolSpec) -> list[dict[str, str]]:
+def pool_taints(pool: NodePoolSpec) -> list[gcp.container.NodePoolNodeConfigTaintArgsDict]:
     """GKE taints of a pool's nodes: the GPU taint first, then the stack file's."""
     taints = [gpu_taint()] if pool.gpu is not None else []
-    return taints + [
-        {"key": t.key, "value": t.value, "effect": GKE_TAINT_EFFECTS[t.effect]} for t in pool.taints
-    ]
+    for taint in pool.taints:
+        taints.append(
+            {"key": taint.key, "value": taint.value, "effect": GKE_TAINT_EFFECTS[taint.effect]}
+        )
+    return taints

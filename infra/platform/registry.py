@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
@@ -16,9 +16,9 @@ from infra.platform.identity import REGISTRY_READER_ROLE
 SECONDS_PER_DAY = 86_400
 
 
-def registry_location(gcp: GcpTarget) -> str:
+def registry_location(target: GcpTarget) -> str:
     """Repositories live in the stack's region, next to the cluster's nodes."""
-    return gcp.region
+    return target.region
 
 
 def registry_url(location: str, project: str, repository: str) -> str:
@@ -26,7 +26,24 @@ def registry_url(location: str, project: str, repository: str) -> str:
     return f"{location}-docker.pkg.dev/{project}/{repository}"
 
 
-def cleanup_policies(registry: RegistrySpec) -> list[dict[str, Any]]:
+class RepositoryInputs(TypedDict):
+    """The inputs of the `gcp.artifactregistry.Repository`."""
+
+    repository_id: str
+    project: str
+    location: str
+    format: str
+    mode: str
+    description: str
+    labels: dict[str, str]
+    docker_config: gcp.artifactregistry.RepositoryDockerConfigArgsDict
+    cleanup_policy_dry_run: bool
+    cleanup_policies: list[gcp.artifactregistry.RepositoryCleanupPolicyArgsDict]
+
+
+def cleanup_policies(
+    registry: RegistrySpec,
+) -> list[gcp.artifactregistry.RepositoryCleanupPolicyArgsDict]:
     """Keep the N most recent versions; delete untagged versions older than N days.
 
     KEEP wins over DELETE in Artifact Registry, so recent untagged builds survive too.
@@ -49,15 +66,15 @@ def cleanup_policies(registry: RegistrySpec) -> list[dict[str, Any]]:
     ]
 
 
-def repository_args(registry: RegistrySpec, gcp: GcpTarget) -> dict[str, Any]:
+def repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInputs:
     return {
         "repository_id": registry.repository,
-        "project": gcp.project,
-        "location": registry_location(gcp),
+        "project": target.project,
+        "location": registry_location(target),
         "format": "DOCKER",
         "mode": "STANDARD_REPOSITORY",
-        "description": f"servestack model server images ({gcp.labels.env})",
-        "labels": gcp.labels.as_dict(),
+        "description": f"servestack model server images ({target.labels.env})",
+        "labels": target.labels.as_dict(),
         "docker_config": {"immutable_tags": registry.immutable_tags},
         "cleanup_policy_dry_run": False,
         "cleanup_policies": cleanup_policies(registry),
@@ -74,7 +91,7 @@ def repository_options(registry: RegistrySpec) -> pulumi.ResourceOptions:
 class RegistryArgs:
     registry: RegistrySpec
     """The stack file's `registry` section: name, tag rule, cleanup, protection."""
-    gcp: GcpTarget
+    target: GcpTarget
     """Project, region and labels of the repository."""
     readers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """IAM members (serviceAccount:...) granted read on this repository only, by a stable key."""
@@ -92,10 +109,10 @@ class Registry(pulumi.ComponentResource):
         super().__init__("servestack:platform:Registry", name, None, opts)
         repo = gcp.artifactregistry.Repository(
             f"{name}-repo",
-            gcp.artifactregistry.RepositoryArgs(**repository_args(args.registry, args.gcp)),
             pulumi.ResourceOptions.merge(
                 repository_options(args.registry), pulumi.ResourceOptions(parent=self)
             ),
+            **repository_args(args.registry, args.target),
         )
         for key, reader in sorted(args.readers.items()):
             gcp.artifactregistry.RepositoryIamMember(
