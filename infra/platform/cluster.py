@@ -264,10 +264,16 @@ class ClusterArgs:
 class Cluster(pulumi.ComponentResource):
     """The GKE control plane; node pools are separate `NodePool` components."""
 
+    resource: gcp.container.Cluster
+    """The cluster resource itself, for dependencies and further wiring."""
     name: pulumi.Output[str]
+    """Cluster name, as GKE reports it."""
     location: pulumi.Output[str]
+    """Region or zone of the cluster."""
     endpoint: pulumi.Output[str]
+    """Control-plane IP address (a secret output)."""
     ca_certificate: pulumi.Output[str]
+    """Base64 CA certificate of the control plane, for the kubeconfig."""
 
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None

@@ -81,7 +81,9 @@ class NodeIdentity(pulumi.ComponentResource):
     """The node service account and its project-level role bindings."""
 
     email: pulumi.Output[str]
+    """E-mail of the node service account."""
     member: pulumi.Output[str]
+    """IAM member of the account (`serviceAccount:<email>`), for role bindings."""
 
     def __init__(
         self, name: str, args: NodeIdentityArgs, opts: pulumi.ResourceOptions | None = None

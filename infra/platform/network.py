@@ -99,7 +99,9 @@ class Network(pulumi.ComponentResource):
     """The cluster's network and subnet; declares nothing when the stack names existing ones."""
 
     network: pulumi.Output[str]
+    """Id of the VPC: the created one, or the existing one the stack names."""
     subnetwork: pulumi.Output[str]
+    """Id of the node subnet: the created one, or the existing one the stack names."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None

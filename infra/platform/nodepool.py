@@ -245,7 +245,10 @@ class NodePoolArgs:
 class NodePool(pulumi.ComponentResource):
     """One node pool of the cluster, from one `nodePools` entry of the stack file."""
 
+    resource: gcp.container.NodePool
+    """The node pool resource itself, for dependencies and further wiring."""
     name: pulumi.Output[str]
+    """GKE name of the pool: `<pool name>-<settings hash>`."""
 
     def __init__(
         self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None

@@ -101,7 +101,9 @@ class Registry(pulumi.ComponentResource):
     """A Docker repository per stack with cleanup policies and repository-scoped readers."""
 
     url: pulumi.Output[str]
+    """Docker host/path of the repository, e.g. europe-west4-docker.pkg.dev/p/models."""
     repository_id: pulumi.Output[str]
+    """Repository name within its project and location."""
 
     def __init__(
         self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
