@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import SecretStr, WithJsonSchema, field_validator, model_validator
 
-from infra.config.shared import Cidr, DnsLabel, IamRole, Rfc3339, Strict
+from infra.config.shared import SECURE_VALUE_SCHEMA, Cidr, DnsLabel, IamRole, Rfc3339, Strict
 
 
 class ReleaseChannel(StrEnum):
@@ -183,5 +183,5 @@ class LocalSpec(Strict):
     """kubeconfig file to read; unset: the default (KUBECONFIG or ~/.kube)."""
     registry: str = "localhost:5001"
     """host:port of the local registry the images are pushed to."""
-    registry_password: SecretStr | None = None
+    registry_password: Annotated[SecretStr, WithJsonSchema(SECURE_VALUE_SCHEMA)] | None = None
     """Password for the local registry; set it as a secure value."""

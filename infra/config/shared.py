@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
 
@@ -35,13 +36,30 @@ DnsLabel = Annotated[
     str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", max_length=40)
 ]
 Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+CPU_PATTERN = r"^(\d+(\.\d+)?|\d+m)$"
 CpuQuantity = Annotated[
     str,
     BeforeValidator(
         lambda v: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
     ),
-    StringConstraints(pattern=r"^(\d+(\.\d+)?|\d+m)$"),
+    StringConstraints(pattern=CPU_PATTERN),
+    # The stack file may write cores as a bare number (cpu: 2); the loader reads it as "2".
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": CPU_PATTERN},
+                {"type": "number", "exclusiveMinimum": 0},
+            ]
+        }
+    ),
 ]
+# A value the stack file must hold as a Pulumi secret: `key: {secure: <ciphertext>}`.
+SECURE_VALUE_SCHEMA = {
+    "type": "object",
+    "properties": {"secure": {"type": "string", "description": "Ciphertext Pulumi decrypts."}},
+    "required": ["secure"],
+    "additionalProperties": False,
+}
 MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^\d+(Ki|Mi|Gi|Ti)$")]
 
 
