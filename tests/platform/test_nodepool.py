@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pytest
 from pydantic import ValidationError
 
@@ -13,6 +15,8 @@ from infra.config.targets import PoolTarget, pool_target
 from infra.platform.nodepool import (
     FRESH_NODE_SETTINGS,
     SETTINGS_HASH_LENGTH,
+    NodePool,
+    NodePoolArgs,
     autoscaling,
     default_node_account,
     fresh_node_settings,
@@ -298,3 +302,39 @@ def test_the_pool_target_of_a_stack_is_its_cluster_and_project() -> None:
         labels=spec.labels,
         workload_identity=True,
     )
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    """Mocks that keep every resource's inputs by name."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[str, dict[str, Any]] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.inputs[args.name] = dict(args.inputs)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+def test_the_node_pool_component_runs_from_its_target_alone() -> None:
+    mocks = _Recorder()
+    pulumi.runtime.set_mocks(mocks, project="servestack", stack="unit", preview=True)
+    pool = _pool(name="gpu", machineType="g2-standard-8", gpu={"type": "nvidia-l4"})
+    account = "edge-nodes@acme.iam.gserviceaccount.com"
+
+    def program() -> pulumi.Output[str]:
+        args = NodePoolArgs(TARGET, pool, cluster="edge", service_account=account)
+        return NodePool("edge-gpu", args).name
+
+    run: Callable[[], None] = pulumi.runtime.test(program)  # type: ignore[no-untyped-call]
+    run()
+    inputs = mocks.inputs["edge-gpu-pool"]
+    assert inputs["cluster"] == "edge"
+    assert inputs["name"] == gke_pool_name(pool, TARGET)
+    assert inputs["nodeConfig"]["serviceAccount"] == account
+    assert inputs["nodeConfig"]["labels"]["servestack.io/pool"] == "gpu"
+    assert inputs["nodeConfig"]["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+    ]
