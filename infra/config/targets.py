@@ -118,6 +118,7 @@ def gcp_target(spec: StackSpec) -> GcpTarget:
 
 
 def gke_target(spec: StackSpec) -> GkeTarget:
+    """The GKE side of a stack; ValueError for a local stack (the loader keeps them apart)."""
     return GkeTarget(
         gcp=gcp_target(spec),
         cluster=gke_cluster(spec),
@@ -132,10 +133,12 @@ def platform_target(spec: StackSpec) -> GkeTarget | LocalSpec:
 
 
 def pool_target(spec: StackSpec) -> PoolTarget:
+    """What every node pool of a GKE stack shares."""
     return gke_target(spec).pools
 
 
 def serving_target(spec: StackSpec) -> ServingTarget:
+    """What every model server of a stack shares, GKE or local."""
     serving = spec.serving
     return ServingTarget(
         namespace=serving.namespace,
