@@ -7,7 +7,7 @@ the same kubeconfig works for CI (Workload Identity Federation) and people (gclo
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -68,9 +68,16 @@ def gke_kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
     )
 
 
-def local_provider_args(local: LocalSpec) -> dict[str, Any]:
+class LocalProviderInputs(TypedDict):
+    """The inputs of the Kubernetes provider of a local stack."""
+
+    context: str
+    kubeconfig: NotRequired[str]
+
+
+def local_provider_args(local: LocalSpec) -> LocalProviderInputs:
     """Provider inputs for a named context of the user's kubeconfig (path optional)."""
-    args: dict[str, Any] = {"context": local.kubeconfig_context}
+    args: LocalProviderInputs = {"context": local.kubeconfig_context}
     if local.kubeconfig_path is not None:
         args["kubeconfig"] = local.kubeconfig_path
     return args

@@ -12,13 +12,15 @@ from infra.config import ServerSpec, StackSpec, load_from_pulumi, stack_file
 
 def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     """Declare every resource of the stack and return the stack outputs."""
+    from infra.config.targets import platform_target, serving_target
     from infra.platform import Platform, PlatformArgs
     from infra.serving.namespace import ServingNamespace, ServingNamespaceArgs
     from infra.serving.service import ModelService, ModelServiceArgs
 
-    platform = Platform("platform", PlatformArgs(spec=spec))
+    platform = Platform("platform", PlatformArgs(target=platform_target(spec)))
     kube = pulumi.ResourceOptions(provider=platform.kube_provider)
-    namespace = ServingNamespace("serving", ServingNamespaceArgs(spec=spec), opts=kube)
+    serving = serving_target(spec)
+    namespace = ServingNamespace("serving", ServingNamespaceArgs(target=serving), opts=kube)
 
     images: dict[str, Any] = {}
     endpoints: dict[str, Any] = {}
@@ -27,7 +29,7 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
         service = ModelService(
             server.name,
             ModelServiceArgs(
-                spec=spec,
+                target=serving,
                 server=server,
                 image_ref=image_ref,
                 canary_image_ref=canary_ref,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackSpec
-from infra.platform.network import gke_cluster, gke_project, ip_allocation_policy
-from infra.platform.nodeconfig import node_security_config
+from infra.config import ClusterSpec
+from infra.config.targets import GcpTarget
+from infra.platform.network import ip_allocation_policy
+from infra.platform.nodeconfig import default_pool_security_config
 
 # Control-plane timeouts of a regional create/upgrade exceed the provider's defaults.
 CLUSTER_TIMEOUTS: dict[str, str] = {"create": "45m", "update": "60m", "delete": "45m"}
@@ -20,9 +21,9 @@ def workload_pool(project: str) -> str:
     return f"{project}.svc.id.goog"
 
 
-def maintenance_policy(spec: StackSpec) -> dict[str, Any]:
+def maintenance_policy(cluster: ClusterSpec) -> gcp.container.ClusterMaintenancePolicyArgsDict:
     """A recurring window (RRULE) plus named exclusions with their scope."""
-    maintenance = gke_cluster(spec).maintenance
+    maintenance = cluster.maintenance
     return {
         "recurring_window": {
             "start_time": maintenance.start,
@@ -41,9 +42,11 @@ def maintenance_policy(spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def private_cluster_config(spec: StackSpec) -> dict[str, Any] | None:
+def private_cluster_config(
+    cluster: ClusterSpec,
+) -> gcp.container.ClusterPrivateClusterConfigArgsDict | None:
     """Nodes without public IPs; None when the stack turns private nodes off."""
-    private = gke_cluster(spec).private
+    private = cluster.private
     if not private.enabled:
         return None
     return {
@@ -54,12 +57,14 @@ def private_cluster_config(spec: StackSpec) -> dict[str, Any] | None:
     }
 
 
-def master_authorized_networks_config(spec: StackSpec) -> dict[str, Any] | None:
+def master_authorized_networks_config(
+    cluster: ClusterSpec,
+) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None:
     """Only the listed CIDRs reach the control plane; Google's public ranges do not.
 
     None when the stack lists no network: an empty allow-list would lock everyone out.
     """
-    networks = gke_cluster(spec).master_authorized_networks
+    networks = cluster.master_authorized_networks
     if not networks:
         return None
     return {
@@ -70,10 +75,17 @@ def master_authorized_networks_config(spec: StackSpec) -> dict[str, Any] | None:
     }
 
 
-def network_policy_settings(spec: StackSpec) -> dict[str, Any]:
+class NetworkPolicySettings(TypedDict):
+    """Who enforces NetworkPolicy: three cluster inputs that must agree."""
+
+    datapath_provider: str
+    network_policy: gcp.container.ClusterNetworkPolicyArgsDict
+    addons_network_policy_disabled: bool
+
+
+def network_policy_settings(cluster: ClusterSpec) -> NetworkPolicySettings:
     """Dataplane V2 enforces NetworkPolicy itself; without it, Calico does, unless the stack
     turns enforcement off (the policy pack's gke-network-policy rule flags that)."""
-    cluster = gke_cluster(spec)
     if cluster.dataplane_v2 or not cluster.network_policy:
         return {
             "datapath_provider": "ADVANCED_DATAPATH" if cluster.dataplane_v2 else "LEGACY_DATAPATH",
@@ -87,8 +99,16 @@ def network_policy_settings(spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def observability(spec: StackSpec) -> dict[str, Any]:
-    cluster = gke_cluster(spec)
+class Observability(TypedDict):
+    """Logging and monitoring inputs of the cluster."""
+
+    logging_service: str
+    monitoring_service: str
+    logging_config: gcp.container.ClusterLoggingConfigArgsDict
+    monitoring_config: gcp.container.ClusterMonitoringConfigArgsDict
+
+
+def observability(cluster: ClusterSpec) -> Observability:
     return {
         "logging_service": "logging.googleapis.com/kubernetes",
         "monitoring_service": "monitoring.googleapis.com/kubernetes",
@@ -100,41 +120,84 @@ def observability(spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> dict[str, Any]:
+class ClusterInputs(TypedDict):
+    """The inputs of a `gcp.container.Cluster` computed from the spec (all but the network)."""
+
+    name: str
+    project: str
+    location: str
+    description: str
+    remove_default_node_pool: bool
+    initial_node_count: int
+    node_config: gcp.container.ClusterNodeConfigArgsDict
+    networking_mode: str
+    ip_allocation_policy: gcp.container.ClusterIpAllocationPolicyArgsDict
+    private_cluster_config: NotRequired[gcp.container.ClusterPrivateClusterConfigArgsDict]
+    master_authorized_networks_config: NotRequired[
+        gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict
+    ]
+    master_auth: gcp.container.ClusterMasterAuthArgsDict
+    enable_legacy_abac: bool
+    enable_kubernetes_alpha: bool
+    enable_shielded_nodes: bool
+    enable_intranode_visibility: bool
+    workload_identity_config: NotRequired[gcp.container.ClusterWorkloadIdentityConfigArgsDict]
+    release_channel: gcp.container.ClusterReleaseChannelArgsDict
+    maintenance_policy: gcp.container.ClusterMaintenancePolicyArgsDict
+    datapath_provider: str
+    network_policy: gcp.container.ClusterNetworkPolicyArgsDict
+    addons_config: gcp.container.ClusterAddonsConfigArgsDict
+    logging_service: str
+    monitoring_service: str
+    logging_config: gcp.container.ClusterLoggingConfigArgsDict
+    monitoring_config: gcp.container.ClusterMonitoringConfigArgsDict
+    binary_authorization: gcp.container.ClusterBinaryAuthorizationArgsDict
+    database_encryption: gcp.container.ClusterDatabaseEncryptionArgsDict
+    node_pool_defaults: gcp.container.ClusterNodePoolDefaultsArgsDict
+    vertical_pod_autoscaling: gcp.container.ClusterVerticalPodAutoscalingArgsDict
+    cost_management_config: gcp.container.ClusterCostManagementConfigArgsDict
+    resource_labels: dict[str, str]
+    deletion_protection: bool
+
+
+def default_pool_node_config(
+    cluster: ClusterSpec, node_service_account: str | None
+) -> gcp.container.ClusterNodeConfigArgsDict:
+    """The transient default pool: hardened like every pool, the smallest machine."""
+    config = default_pool_security_config(cluster.workload_identity)
+    if node_service_account is not None:
+        config["service_account"] = node_service_account
+    config["machine_type"] = "e2-small"
+    return config
+
+
+def cluster_args(
+    cluster: ClusterSpec, target: GcpTarget, node_service_account: str | None = None
+) -> ClusterInputs:
     """Every cluster input computable from the spec (network ids are wired by the component).
 
     The default node pool is created with the hardened node settings and the dedicated
     account, then removed; pools are separate resources.
     """
-    cluster = gke_cluster(spec)
-    project = gke_project(spec)
-    netpol = network_policy_settings(spec)
-    args: dict[str, Any] = {
+    netpol = network_policy_settings(cluster)
+    obs = observability(cluster)
+    args: ClusterInputs = {
         "name": cluster.name,
-        "project": project,
+        "project": target.project,
         "location": cluster.location,
-        "description": f"servestack serving cluster ({spec.labels.env})",
+        "description": f"servestack serving cluster ({target.labels.env})",
         "remove_default_node_pool": True,
         "initial_node_count": 1,
-        "node_config": {
-            **node_security_config(cluster.workload_identity),
-            "service_account": node_service_account,
-            "machine_type": "e2-small",
-        },
+        "node_config": default_pool_node_config(cluster, node_service_account),
         "networking_mode": "VPC_NATIVE",
-        "ip_allocation_policy": ip_allocation_policy(spec),
-        "private_cluster_config": private_cluster_config(spec),
-        "master_authorized_networks_config": master_authorized_networks_config(spec),
+        "ip_allocation_policy": ip_allocation_policy(cluster),
         "master_auth": {"client_certificate_config": {"issue_client_certificate": False}},
         "enable_legacy_abac": False,
         "enable_kubernetes_alpha": False,
         "enable_shielded_nodes": cluster.shielded_nodes,
         "enable_intranode_visibility": True,
-        "workload_identity_config": (
-            {"workload_pool": workload_pool(project)} if cluster.workload_identity else None
-        ),
         "release_channel": {"channel": cluster.release_channel.value},
-        "maintenance_policy": maintenance_policy(spec),
+        "maintenance_policy": maintenance_policy(cluster),
         "datapath_provider": netpol["datapath_provider"],
         "network_policy": netpol["network_policy"],
         "addons_config": {
@@ -143,7 +206,10 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
             "gce_persistent_disk_csi_driver_config": {"enabled": True},
             "network_policy_config": {"disabled": netpol["addons_network_policy_disabled"]},
         },
-        **observability(spec),
+        "logging_service": obs["logging_service"],
+        "monitoring_service": obs["monitoring_service"],
+        "logging_config": obs["logging_config"],
+        "monitoring_config": obs["monitoring_config"],
         "binary_authorization": {
             "evaluation_mode": (
                 "PROJECT_SINGLETON_POLICY_ENFORCE" if cluster.binary_authorization else "DISABLED"
@@ -159,19 +225,23 @@ def cluster_args(spec: StackSpec, node_service_account: str | None = None) -> di
         },
         "vertical_pod_autoscaling": {"enabled": True},
         "cost_management_config": {"enabled": True},
-        "resource_labels": spec.labels.as_dict(),
+        "resource_labels": target.labels.as_dict(),
         "deletion_protection": cluster.deletion_protection,
     }
-    if node_service_account is None:
-        del args["node_config"]["service_account"]
-    return {key: value for key, value in args.items() if value is not None}
+    if (private := private_cluster_config(cluster)) is not None:
+        args["private_cluster_config"] = private
+    if (authorized := master_authorized_networks_config(cluster)) is not None:
+        args["master_authorized_networks_config"] = authorized
+    if cluster.workload_identity:
+        args["workload_identity_config"] = {"workload_pool": workload_pool(target.project)}
+    return args
 
 
-def cluster_options(spec: StackSpec) -> pulumi.ResourceOptions:
+def cluster_options(cluster: ClusterSpec) -> pulumi.ResourceOptions:
     """A protected cluster is retained on destroy; the removed default pool's config is
     ignored so it never forces a replacement."""
     return pulumi.ResourceOptions(
-        retain_on_delete=gke_cluster(spec).deletion_protection,
+        retain_on_delete=cluster.deletion_protection,
         ignore_changes=["nodeConfig", "initialNodeCount"],
         custom_timeouts=pulumi.CustomTimeouts(**CLUSTER_TIMEOUTS),
     )
@@ -179,32 +249,46 @@ def cluster_options(spec: StackSpec) -> pulumi.ResourceOptions:
 
 @dataclass(frozen=True)
 class ClusterArgs:
-    spec: StackSpec
+    cluster: ClusterSpec
+    """The stack file's `cluster` section."""
+    target: GcpTarget
+    """Project and labels of the cluster."""
     network: pulumi.Input[str]
+    """Id of the VPC the cluster joins (created by `Network`, or an existing one)."""
     subnetwork: pulumi.Input[str]
+    """Id of the node subnet, with the pod and service secondary ranges."""
     node_service_account: pulumi.Input[str]
+    """E-mail of the dedicated node account the transient default pool runs as."""
 
 
 class Cluster(pulumi.ComponentResource):
     """The GKE control plane; node pools are separate `NodePool` components."""
 
+    resource: gcp.container.Cluster
+    """The cluster resource itself, for dependencies and further wiring."""
     name: pulumi.Output[str]
+    """Cluster name, as GKE reports it."""
     location: pulumi.Output[str]
+    """Region or zone of the cluster."""
     endpoint: pulumi.Output[str]
+    """Control-plane IP address (a secret output)."""
     ca_certificate: pulumi.Output[str]
+    """Base64 CA certificate of the control plane, for the kubeconfig."""
 
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:Cluster", name, None, opts)
-        values = cluster_args(args.spec)
+        values = cluster_args(args.cluster, args.target)
         values["node_config"]["service_account"] = args.node_service_account
         cluster = gcp.container.Cluster(
             f"{name}-gke",
-            gcp.container.ClusterArgs(network=args.network, subnetwork=args.subnetwork, **values),
             pulumi.ResourceOptions.merge(
-                cluster_options(args.spec), pulumi.ResourceOptions(parent=self)
+                cluster_options(args.cluster), pulumi.ResourceOptions(parent=self)
             ),
+            network=args.network,
+            subnetwork=args.subnetwork,
+            **values,
         )
         self.resource = cluster
         self.name = cluster.name

@@ -9,13 +9,13 @@ registry on the repository alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackSpec
-from infra.platform.network import gke_cluster, gke_project
+from infra.config import ClusterSpec
+from infra.config.targets import GcpTarget
 
 NODE_PROJECT_ROLES: tuple[str, ...] = ("roles/container.defaultNodeServiceAccount",)
 REGISTRY_READER_ROLE = "roles/artifactregistry.reader"
@@ -28,26 +28,40 @@ def node_account_id(cluster_name: str) -> str:
     return f"{cluster_name[: 30 - len(suffix)].rstrip('-')}{suffix}"
 
 
-def node_account_args(spec: StackSpec) -> dict[str, Any]:
-    cluster = gke_cluster(spec)
+class AccountInputs(TypedDict):
+    """The inputs of the node `gcp.serviceaccount.Account`."""
+
+    account_id: str
+    project: str
+    display_name: str
+    description: str
+
+
+class ProjectBinding(TypedDict):
+    """One project-level role of the node account."""
+
+    project: str
+    role: str
+
+
+def node_account_args(cluster: ClusterSpec, target: GcpTarget) -> AccountInputs:
     return {
         "account_id": node_account_id(cluster.name),
-        "project": spec.gcp_project,
+        "project": target.project,
         "display_name": f"GKE nodes of {cluster.name}",
         "description": "Node identity of the servestack cluster; least privilege.",
     }
 
 
-def node_project_bindings(spec: StackSpec) -> list[dict[str, str]]:
+def node_project_bindings(cluster: ClusterSpec, target: GcpTarget) -> list[ProjectBinding]:
     """Project-level roles of the node account: the default node role, then the stack's own.
 
     A basic role among the stack's is still declared: the policy pack's iam-no-basic-roles
     rule, not the renderer, judges it.
     """
-    project = gke_project(spec)
-    extra = gke_cluster(spec).node_service_account_roles
+    extra = cluster.node_service_account_roles
     roles = [*NODE_PROJECT_ROLES, *(r for r in extra if r not in NODE_PROJECT_ROLES)]
-    return [{"project": project, "role": role} for role in roles]
+    return [{"project": target.project, "role": role} for role in roles]
 
 
 def role_slug(role: str) -> str:
@@ -57,14 +71,19 @@ def role_slug(role: str) -> str:
 
 @dataclass(frozen=True)
 class NodeIdentityArgs:
-    spec: StackSpec
+    cluster: ClusterSpec
+    """The cluster section: names the account and lists its extra project roles."""
+    target: GcpTarget
+    """Project the account and its role bindings live in."""
 
 
 class NodeIdentity(pulumi.ComponentResource):
     """The node service account and its project-level role bindings."""
 
     email: pulumi.Output[str]
+    """E-mail of the node service account."""
     member: pulumi.Output[str]
+    """IAM member of the account (`serviceAccount:<email>`), for role bindings."""
 
     def __init__(
         self, name: str, args: NodeIdentityArgs, opts: pulumi.ResourceOptions | None = None
@@ -72,11 +91,13 @@ class NodeIdentity(pulumi.ComponentResource):
         super().__init__("servestack:platform:NodeIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account = gcp.serviceaccount.Account(
-            f"{name}-sa", gcp.serviceaccount.AccountArgs(**node_account_args(args.spec)), child
+            f"{name}-sa",
+            gcp.serviceaccount.AccountArgs(**node_account_args(args.cluster, args.target)),
+            child,
         )
         self.email = account.email
         self.member = account.member
-        for binding in node_project_bindings(args.spec):
+        for binding in node_project_bindings(args.cluster, args.target):
             gcp.projects.IAMMember(
                 f"{name}-{role_slug(binding['role'])}",
                 gcp.projects.IAMMemberArgs(

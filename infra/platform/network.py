@@ -3,55 +3,62 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import ClusterSpec, StackSpec
+from infra.config import ClusterSpec
+from infra.config.targets import GcpTarget
 
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
 
 
-def gke_cluster(spec: StackSpec) -> ClusterSpec:
-    """The cluster section of a GKE stack (the loader guarantees it exists there)."""
-    if spec.cluster is None:
-        raise ValueError(f"stack {spec.stack!r} has no cluster section")
-    return spec.cluster
+class NetworkInputs(TypedDict):
+    """The inputs of the cluster's `gcp.compute.Network`."""
+
+    name: str
+    project: str
+    auto_create_subnetworks: bool
+    routing_mode: str
+    description: str
 
 
-def gke_project(spec: StackSpec) -> str:
-    """The GCP project of a GKE stack (the loader guarantees it there)."""
-    if not spec.gcp_project:
-        raise ValueError(f"stack {spec.stack!r} has no gcp:project")
-    return spec.gcp_project
+class SubnetworkInputs(TypedDict):
+    """The inputs of the node `gcp.compute.Subnetwork`, all but the network id."""
+
+    name: str
+    project: str
+    region: str
+    ip_cidr_range: str
+    private_ip_google_access: bool
+    secondary_ip_ranges: list[gcp.compute.SubnetworkSecondaryIpRangeArgsDict]
+    log_config: gcp.compute.SubnetworkLogConfigArgsDict
 
 
-def network_args(spec: StackSpec) -> dict[str, Any]:
+def network_args(cluster: ClusterSpec, target: GcpTarget) -> NetworkInputs:
     """A custom-mode VPC: subnets are declared, never auto-created in every region."""
-    cluster = gke_cluster(spec)
     return {
         "name": f"{cluster.name}-vpc",
-        "project": spec.gcp_project,
+        "project": target.project,
         "auto_create_subnetworks": False,
         "routing_mode": "REGIONAL",
         "description": f"servestack network of cluster {cluster.name}",
     }
 
 
-def subnetwork_args(spec: StackSpec) -> dict[str, Any]:
+def subnetwork_args(cluster: ClusterSpec, target: GcpTarget) -> SubnetworkInputs:
     """Node subnet with named secondary ranges for VPC-native pods and services.
 
     Private Google Access lets private nodes pull from Artifact Registry; flow logs make
     the intranode-visible pod traffic observable.
     """
-    cluster = gke_cluster(spec)
     net = cluster.network
     return {
         "name": f"{cluster.name}-nodes",
-        "project": spec.gcp_project,
-        "region": spec.gcp_region,
+        "project": target.project,
+        "region": target.region,
         "ip_cidr_range": net.subnet_cidr,
         "private_ip_google_access": True,
         "secondary_ip_ranges": [
@@ -66,9 +73,9 @@ def subnetwork_args(spec: StackSpec) -> dict[str, Any]:
     }
 
 
-def ip_allocation_policy(spec: StackSpec) -> dict[str, Any]:
+def ip_allocation_policy(cluster: ClusterSpec) -> gcp.container.ClusterIpAllocationPolicyArgsDict:
     """VPC-native addressing: our named ranges, or CIDRs GKE adds to an existing subnet."""
-    net = gke_cluster(spec).network
+    net = cluster.network
     if net.existing_subnetwork is None:
         return {
             "cluster_secondary_range_name": PODS_RANGE,
@@ -82,32 +89,40 @@ def ip_allocation_policy(spec: StackSpec) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    spec: StackSpec
+    cluster: ClusterSpec
+    """The cluster section: names the network and holds its ranges or the existing ones."""
+    target: GcpTarget
+    """Project and region of the network and subnet."""
 
 
 class Network(pulumi.ComponentResource):
     """The cluster's network and subnet; declares nothing when the stack names existing ones."""
 
     network: pulumi.Output[str]
+    """Id of the VPC: the created one, or the existing one the stack names."""
     subnetwork: pulumi.Output[str]
+    """Id of the node subnet: the created one, or the existing one the stack names."""
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:Network", name, None, opts)
-        net = gke_cluster(args.spec).network
+        net = args.cluster.network
         if net.existing_network is not None and net.existing_subnetwork is not None:
             self.network = pulumi.Output.from_input(net.existing_network)
             self.subnetwork = pulumi.Output.from_input(net.existing_subnetwork)
         else:
             child = pulumi.ResourceOptions(parent=self)
             vpc = gcp.compute.Network(
-                f"{name}-vpc", gcp.compute.NetworkArgs(**network_args(args.spec)), child
+                f"{name}-vpc",
+                gcp.compute.NetworkArgs(**network_args(args.cluster, args.target)),
+                child,
             )
             subnet = gcp.compute.Subnetwork(
                 f"{name}-subnet",
-                gcp.compute.SubnetworkArgs(network=vpc.id, **subnetwork_args(args.spec)),
                 child,
+                network=vpc.id,
+                **subnetwork_args(args.cluster, args.target),
             )
             self.network = vpc.id
             self.subnetwork = subnet.id

@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import NodePoolSpec, StackSpec
+from infra.config import NodePoolSpec
+from infra.config.placement import SELECTED_NODE_LABELS, pool_node_labels
+from infra.config.targets import PoolTarget
 from infra.platform.identity import node_account_id
-from infra.platform.network import gke_cluster
 from infra.platform.nodeconfig import node_security_config
-from infra.platform.placement import SELECTED_NODE_LABELS, pool_node_labels, pool_taints
+from infra.platform.placement import pool_taints
 
 SETTINGS_HASH_LENGTH = 6
 # node_config keys whose change needs fresh nodes (see the module docstring).
@@ -63,14 +65,20 @@ BLUE_GREEN_BATCH_NODES = 1
 BLUE_GREEN_BATCH_SOAK = "60s"
 
 
-def autoscaling(pool: NodePoolSpec) -> dict[str, Any]:
+def autoscaling(pool: NodePoolSpec) -> gcp.container.NodePoolAutoscalingArgsDict:
     """Per-zone bounds (min/max_node_count) or totals across zones (total_*)."""
     scale = pool.autoscaling
     if scale.per_zone:
-        bounds = {"min_node_count": scale.min, "max_node_count": scale.max}
-    else:
-        bounds = {"total_min_node_count": scale.min, "total_max_node_count": scale.max}
-    return {**bounds, "location_policy": scale.location_policy}
+        return {
+            "min_node_count": scale.min,
+            "max_node_count": scale.max,
+            "location_policy": scale.location_policy,
+        }
+    return {
+        "total_min_node_count": scale.min,
+        "total_max_node_count": scale.max,
+        "location_policy": scale.location_policy,
+    }
 
 
 def initial_node_count(pool: NodePoolSpec) -> int:
@@ -79,7 +87,7 @@ def initial_node_count(pool: NodePoolSpec) -> int:
     return scale.min if scale.per_zone else min(scale.min, 1)
 
 
-def upgrade_settings(pool: NodePoolSpec) -> dict[str, Any]:
+def upgrade_settings(pool: NodePoolSpec) -> gcp.container.NodePoolUpgradeSettingsArgsDict:
     upgrade = pool.upgrade
     if upgrade.strategy == "BLUE_GREEN":
         return {
@@ -99,12 +107,14 @@ def upgrade_settings(pool: NodePoolSpec) -> dict[str, Any]:
     }
 
 
-def guest_accelerators(pool: NodePoolSpec) -> list[dict[str, Any]]:
+def guest_accelerators(
+    pool: NodePoolSpec,
+) -> list[gcp.container.NodePoolNodeConfigGuestAcceleratorArgsDict]:
     """GKE-managed driver install and optional GPU sharing; empty for CPU pools."""
     gpu = pool.gpu
     if gpu is None:
         return []
-    accelerator: dict[str, Any] = {
+    accelerator: gcp.container.NodePoolNodeConfigGuestAcceleratorArgsDict = {
         "type": gpu.type,
         "count": gpu.count,
         "gpu_driver_installation_config": {"gpu_driver_version": gpu.driver_version},
@@ -117,75 +127,95 @@ def guest_accelerators(pool: NodePoolSpec) -> list[dict[str, Any]]:
     return [accelerator]
 
 
-def node_config(pool: NodePoolSpec, spec: StackSpec, service_account: str | None) -> dict[str, Any]:
+def node_config(
+    pool: NodePoolSpec, target: PoolTarget, service_account: str | None
+) -> gcp.container.NodePoolNodeConfigArgsDict:
     """Machine, disk, hardened node settings, labels, taints; GPU pools add the accelerator.
 
     `service_account` is the dedicated node account unless the pool names its own.
     """
-    cluster = gke_cluster(spec)
-    config: dict[str, Any] = {
-        **node_security_config(cluster.workload_identity),
-        "machine_type": pool.machine_type,
-        "disk_size_gb": pool.disk_size_gb,
-        "disk_type": pool.disk_type,
-        "spot": pool.spot,
-        "gcfs_config": {"enabled": True},
-        "gvnic": {"enabled": True},
-        "service_account": pool.service_account or service_account,
-        "labels": pool_node_labels(pool, spec.labels.as_dict()),
-        "resource_labels": spec.labels.as_dict(),
-        "tags": [f"{cluster.name}-node", pool.name],
-    }
+    config = node_security_config(target.workload_identity)
+    config.update(
+        {
+            "machine_type": pool.machine_type,
+            "disk_size_gb": pool.disk_size_gb,
+            "disk_type": pool.disk_type,
+            "spot": pool.spot,
+            "gcfs_config": {"enabled": True},
+            "gvnic": {"enabled": True},
+        }
+    )
+    account = pool.service_account or service_account
+    if account is not None:
+        config["service_account"] = account
+    config.update(
+        {
+            "labels": pool_node_labels(pool, target.labels.as_dict()),
+            "resource_labels": target.labels.as_dict(),
+            "tags": [f"{target.cluster_name}-node", pool.name],
+        }
+    )
     if pool.gpu is not None:
         config["guest_accelerators"] = guest_accelerators(pool)
     if taints := pool_taints(pool):
         config["taints"] = taints
-    if config["service_account"] is None:
-        del config["service_account"]
     return config
 
 
-def default_node_account(spec: StackSpec) -> str:
+def default_node_account(target: PoolTarget) -> str:
     """E-mail of the dedicated node account (identity.py), known before it exists."""
-    account = node_account_id(gke_cluster(spec).name)
-    return f"{account}@{spec.gcp_project}.iam.gserviceaccount.com"
+    account = node_account_id(target.cluster_name)
+    return f"{account}@{target.project}.iam.gserviceaccount.com"
 
 
-def fresh_node_settings(pool: NodePoolSpec, spec: StackSpec) -> dict[str, Any]:
+def fresh_node_settings(pool: NodePoolSpec, target: PoolTarget) -> dict[str, object]:
     """The pool's settings that need fresh nodes: the keepers of its GKE name."""
-    config = node_config(pool, spec, default_node_account(spec))
+    config: Mapping[str, object] = node_config(pool, target, default_node_account(target))
     settings = {key: config[key] for key in FRESH_NODE_SETTINGS if key in config}
+    labels = pool_node_labels(pool, target.labels.as_dict())
     settings["labels"] = {
-        key: value for key, value in config["labels"].items() if key in SELECTED_NODE_LABELS
+        key: value for key, value in labels.items() if key in SELECTED_NODE_LABELS
     }
     return settings
 
 
-def settings_hash(settings: dict[str, Any]) -> str:
+def settings_hash(settings: Mapping[str, object]) -> str:
     """Short, deterministic digest of plain data (canonical JSON, SHA-256)."""
     text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:SETTINGS_HASH_LENGTH]
 
 
-def gke_pool_name(pool: NodePoolSpec, spec: StackSpec) -> str:
+def gke_pool_name(pool: NodePoolSpec, target: PoolTarget) -> str:
     """`<pool name>-<settings hash>`: changes exactly when the pool needs fresh nodes."""
-    return f"{pool.name}-{settings_hash(fresh_node_settings(pool, spec))}"
+    return f"{pool.name}-{settings_hash(fresh_node_settings(pool, target))}"
+
+
+class NodePoolInputs(TypedDict):
+    """The inputs of a `gcp.container.NodePool` computed from the spec (all but `cluster`)."""
+
+    name: str
+    project: str
+    location: str
+    initial_node_count: int
+    autoscaling: gcp.container.NodePoolAutoscalingArgsDict
+    management: gcp.container.NodePoolManagementArgsDict
+    upgrade_settings: gcp.container.NodePoolUpgradeSettingsArgsDict
+    node_config: gcp.container.NodePoolNodeConfigArgsDict
 
 
 def node_pool_args(
-    pool: NodePoolSpec, spec: StackSpec, service_account: str | None = None
-) -> dict[str, Any]:
+    pool: NodePoolSpec, target: PoolTarget, service_account: str | None = None
+) -> NodePoolInputs:
     """Every node pool input computable from the spec (the cluster name is wired later)."""
-    cluster = gke_cluster(spec)
     return {
-        "name": gke_pool_name(pool, spec),
-        "project": spec.gcp_project,
-        "location": cluster.location,
+        "name": gke_pool_name(pool, target),
+        "project": target.project,
+        "location": target.location,
         "initial_node_count": initial_node_count(pool),
         "autoscaling": autoscaling(pool),
         "management": {"auto_repair": True, "auto_upgrade": True},
         "upgrade_settings": upgrade_settings(pool),
-        "node_config": node_config(pool, spec, service_account),
+        "node_config": node_config(pool, target, service_account),
     }
 
 
@@ -202,28 +232,36 @@ def node_pool_options() -> pulumi.ResourceOptions:
 
 @dataclass(frozen=True)
 class NodePoolArgs:
-    spec: StackSpec
+    target: PoolTarget
+    """The cluster the pool joins: project, location, name, labels, Workload Identity."""
     pool: NodePoolSpec
+    """The pool's own `nodePools` entry."""
     cluster: pulumi.Input[str]
+    """Name of the cluster resource; wired as an Output so the pool waits for it."""
     service_account: pulumi.Input[str]
+    """E-mail of the dedicated node account, used unless the pool names its own."""
 
 
 class NodePool(pulumi.ComponentResource):
     """One node pool of the cluster, from one `nodePools` entry of the stack file."""
 
+    resource: gcp.container.NodePool
+    """The node pool resource itself, for dependencies and further wiring."""
     name: pulumi.Output[str]
+    """GKE name of the pool: `<pool name>-<settings hash>`."""
 
     def __init__(
         self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:NodePool", name, None, opts)
-        values = node_pool_args(args.pool, args.spec)
+        values = node_pool_args(args.pool, args.target)
         if args.pool.service_account is None:
             values["node_config"]["service_account"] = args.service_account
         pool = gcp.container.NodePool(
             f"{name}-pool",
-            gcp.container.NodePoolArgs(cluster=args.cluster, **values),
             pulumi.ResourceOptions.merge(node_pool_options(), pulumi.ResourceOptions(parent=self)),
+            cluster=args.cluster,
+            **values,
         )
         self.resource = pool
         self.name = pool.name

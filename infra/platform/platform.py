@@ -11,46 +11,48 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.config import LocalSpec, StackSpec
+from infra.config import LocalSpec
+from infra.config.placement import PoolPlacement, placements
+from infra.config.targets import GkeTarget
 from infra.kube import gke_provider, local_provider
 from infra.platform.cluster import Cluster, ClusterArgs
 from infra.platform.identity import NodeIdentity, NodeIdentityArgs
 from infra.platform.network import Network, NetworkArgs
 from infra.platform.nodepool import NodePool, NodePoolArgs
-from infra.platform.placement import PoolPlacement, pool_placement
 from infra.platform.registry import Registry, RegistryArgs
 
 LOCAL_LOCATION = "local"
 
 
-def placements(spec: StackSpec) -> dict[str, PoolPlacement]:
-    """Scheduling constraints per pool name, in stack-file order."""
-    return {pool.name: pool_placement(pool) for pool in spec.node_pools}
-
-
 @dataclass(frozen=True)
 class PlatformArgs:
-    spec: StackSpec
+    target: GkeTarget | LocalSpec
+    """A GKE cluster with its pools and registry, or an existing local cluster and registry."""
 
 
 class Platform(pulumi.ComponentResource):
     """Everything the model services run on, plus the provider to reach it."""
 
     kube_provider: k8s.Provider
+    """Kubernetes provider of the cluster; every workload is declared through it."""
     registry_url: pulumi.Output[str]
+    """Docker host/path the model images are pushed to and pulled from."""
     pools: dict[str, PoolPlacement]
+    """Scheduling constraints per pool name, for the workloads placed on each pool."""
     outputs: dict[str, pulumi.Output[Any]]
+    """Stack outputs of the platform: cluster name, location, endpoint, registry, pools."""
 
     def __init__(
         self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:Platform", name, None, opts)
-        spec = args.spec
-        self.pools = placements(spec)
-        if spec.local is not None:
-            self._local(name, spec.local)
+        target = args.target
+        if isinstance(target, LocalSpec):
+            self.pools = {}
+            self._local(name, target)
         else:
-            self._gke(name, spec)
+            self.pools = placements(target.node_pools)
+            self._gke(name, target)
         self.register_outputs(dict(self.outputs))
 
     def _local(self, name: str, local: LocalSpec) -> None:
@@ -67,36 +69,39 @@ class Platform(pulumi.ComponentResource):
             "nodePools": pulumi.Output.from_input({}),
         }
 
-    def _gke(self, name: str, spec: StackSpec) -> None:
+    def _gke(self, name: str, gke: GkeTarget) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        identity = NodeIdentity(f"{name}-nodes", NodeIdentityArgs(spec), child)
-        network = Network(f"{name}-net", NetworkArgs(spec), child)
+        identity = NodeIdentity(f"{name}-nodes", NodeIdentityArgs(gke.cluster, gke.gcp), child)
+        network = Network(f"{name}-net", NetworkArgs(gke.cluster, gke.gcp), child)
         registry = Registry(
-            f"{name}-registry", RegistryArgs(spec, readers={"nodes": identity.member}), child
+            f"{name}-registry",
+            RegistryArgs(gke.registry, gke.gcp, readers={"nodes": identity.member}),
+            child,
         )
         cluster = Cluster(
             f"{name}-cluster",
             ClusterArgs(
-                spec,
+                gke.cluster,
+                gke.gcp,
                 network=network.network,
                 subnetwork=network.subnetwork,
                 node_service_account=identity.email,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[identity]),
         )
+        target = gke.pools
         pools = {
             pool.name: NodePool(
                 f"{name}-{pool.name}",
-                NodePoolArgs(spec, pool, cluster=cluster.name, service_account=identity.email),
+                NodePoolArgs(target, pool, cluster=cluster.name, service_account=identity.email),
                 pulumi.ResourceOptions(parent=self, depends_on=[identity]),
             )
-            for pool in spec.node_pools
+            for pool in gke.node_pools
         }
-        project = spec.gcp_project or ""
         # Workloads wait for the pools, not only the control plane.
         self.kube_provider, kubeconfig = gke_provider(
             f"{name}-k8s",
-            project=project,
+            project=gke.gcp.project,
             cluster_name=cluster.name,
             location=cluster.location,
             endpoint=cluster.endpoint,

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.config import StackSpec
+from infra.config import RegistrySpec
+from infra.config.targets import GcpTarget
 from infra.platform.identity import REGISTRY_READER_ROLE
 
 SECONDS_PER_DAY = 86_400
 
 
-def registry_location(spec: StackSpec) -> str:
+def registry_location(target: GcpTarget) -> str:
     """Repositories live in the stack's region, next to the cluster's nodes."""
-    if not spec.gcp_region:
-        raise ValueError(f"stack {spec.stack!r} has no gcp:region")
-    return spec.gcp_region
+    return target.region
 
 
 def registry_url(location: str, project: str, repository: str) -> str:
@@ -27,12 +26,29 @@ def registry_url(location: str, project: str, repository: str) -> str:
     return f"{location}-docker.pkg.dev/{project}/{repository}"
 
 
-def cleanup_policies(spec: StackSpec) -> list[dict[str, Any]]:
+class RepositoryInputs(TypedDict):
+    """The inputs of the `gcp.artifactregistry.Repository`."""
+
+    repository_id: str
+    project: str
+    location: str
+    format: str
+    mode: str
+    description: str
+    labels: dict[str, str]
+    docker_config: gcp.artifactregistry.RepositoryDockerConfigArgsDict
+    cleanup_policy_dry_run: bool
+    cleanup_policies: list[gcp.artifactregistry.RepositoryCleanupPolicyArgsDict]
+
+
+def cleanup_policies(
+    registry: RegistrySpec,
+) -> list[gcp.artifactregistry.RepositoryCleanupPolicyArgsDict]:
     """Keep the N most recent versions; delete untagged versions older than N days.
 
     KEEP wins over DELETE in Artifact Registry, so recent untagged builds survive too.
     """
-    cleanup = spec.registry.cleanup
+    cleanup = registry.cleanup
     return [
         {
             "id": "delete-untagged",
@@ -50,52 +66,55 @@ def cleanup_policies(spec: StackSpec) -> list[dict[str, Any]]:
     ]
 
 
-def repository_args(spec: StackSpec) -> dict[str, Any]:
-    registry = spec.registry
+def repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInputs:
     return {
         "repository_id": registry.repository,
-        "project": spec.gcp_project,
-        "location": registry_location(spec),
+        "project": target.project,
+        "location": registry_location(target),
         "format": "DOCKER",
         "mode": "STANDARD_REPOSITORY",
-        "description": f"servestack model server images ({spec.labels.env})",
-        "labels": spec.labels.as_dict(),
+        "description": f"servestack model server images ({target.labels.env})",
+        "labels": target.labels.as_dict(),
         "docker_config": {"immutable_tags": registry.immutable_tags},
         "cleanup_policy_dry_run": False,
-        "cleanup_policies": cleanup_policies(spec),
+        "cleanup_policies": cleanup_policies(registry),
     }
 
 
-def repository_options(spec: StackSpec) -> pulumi.ResourceOptions:
+def repository_options(registry: RegistrySpec) -> pulumi.ResourceOptions:
     """Stateful: a protected registry survives a mistaken `pulumi destroy`."""
-    protect = spec.registry.protect
+    protect = registry.protect
     return pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
 
 
 @dataclass(frozen=True)
 class RegistryArgs:
-    spec: StackSpec
-    # IAM members (serviceAccount:...) granted read on this repository only, by a stable key.
+    registry: RegistrySpec
+    """The stack file's `registry` section: name, tag rule, cleanup, protection."""
+    target: GcpTarget
+    """Project, region and labels of the repository."""
     readers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """IAM members (serviceAccount:...) granted read on this repository only, by a stable key."""
 
 
 class Registry(pulumi.ComponentResource):
     """A Docker repository per stack with cleanup policies and repository-scoped readers."""
 
     url: pulumi.Output[str]
+    """Docker host/path of the repository, e.g. europe-west4-docker.pkg.dev/p/models."""
     repository_id: pulumi.Output[str]
+    """Repository name within its project and location."""
 
     def __init__(
         self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:platform:Registry", name, None, opts)
-        spec = args.spec
         repo = gcp.artifactregistry.Repository(
             f"{name}-repo",
-            gcp.artifactregistry.RepositoryArgs(**repository_args(spec)),
             pulumi.ResourceOptions.merge(
-                repository_options(spec), pulumi.ResourceOptions(parent=self)
+                repository_options(args.registry), pulumi.ResourceOptions(parent=self)
             ),
+            **repository_args(args.registry, args.target),
         )
         for key, reader in sorted(args.readers.items()):
             gcp.artifactregistry.RepositoryIamMember(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 
-from infra.config import ServerSpec, StackSpec
+from infra.config import ServerSpec
+from infra.config.placement import PoolPlacement
+from infra.config.targets import ServingTarget
 from infra.serving import layout
 from infra.serving.quantity import cpu_cores
 
@@ -36,20 +38,24 @@ def rest_threads(cpu: str) -> int:
     return 4 * max(1, math.ceil(cpu_cores(cpu)))
 
 
-def gpu_memory_fraction(spec: StackSpec, server: ServerSpec) -> float | None:
+def gpu_memory_fraction(placement: PoolPlacement | None) -> float | None:
     """Per-process GPU memory share when the pool time-shares or MPS-shares its GPUs."""
-    pool = spec.pool(server.node_pool)
-    if pool is None or pool.gpu is None or pool.gpu.sharing is None:
+    if placement is None or placement.shared_clients_per_gpu is None:
         return None
-    return round(SHARED_GPU_MEMORY_SHARE / pool.gpu.sharing.max_shared_clients_per_gpu, 2)
+    return round(SHARED_GPU_MEMORY_SHARE / placement.shared_clients_per_gpu, 2)
 
 
 def uses_version_labels(server: ServerSpec) -> bool:
     return any(model.version_labels for model in server.models)
 
 
-def server_flags(spec: StackSpec, server: ServerSpec) -> list[str]:
-    """Arguments of `tensorflow_model_server` for one model server, in a fixed order."""
+def server_flags(
+    target: ServingTarget, server: ServerSpec, placement: PoolPlacement | None = None
+) -> list[str]:
+    """Arguments of `tensorflow_model_server` for one model server, in a fixed order.
+
+    `placement` is the server's node pool (None on a local stack).
+    """
     intra, inter = thread_counts(server.resources.cpu)
     flags = [
         f"--port={layout.GRPC_PORT}",
@@ -67,7 +73,7 @@ def server_flags(spec: StackSpec, server: ServerSpec) -> list[str]:
         f"grpc.max_connection_age_ms={GRPC_MAX_CONNECTION_AGE_MS},"
         f"grpc.max_connection_age_grace_ms={GRPC_MAX_CONNECTION_AGE_GRACE_MS}",
     ]
-    if spec.serving.monitoring:
+    if target.monitoring:
         flags.append(f"--monitoring_config_file={layout.MONITORING_CONFIG_FILE}")
     if server.batching is not None:
         flags += [
@@ -78,7 +84,7 @@ def server_flags(spec: StackSpec, server: ServerSpec) -> list[str]:
         # The server assigns labels before its first load finishes; without this flag a
         # config that labels its own baked versions fails at startup.
         flags.append("--allow_version_labels_for_unavailable_models=true")
-    fraction = gpu_memory_fraction(spec, server)
+    fraction = gpu_memory_fraction(placement)
     if fraction is not None:
         flags.append(f"--per_process_gpu_memory_fraction={fraction}")
     return flags

@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Literal
 
-from infra.config import ServerSpec, StackSpec
+from infra.config import ServerSpec
+from infra.config.targets import ServingTarget
 
 PART_OF = "servestack"
 MANAGED_BY = "pulumi"
@@ -24,29 +25,29 @@ LABEL_VALUE_MAX = 63
 Track = Literal["stable", "canary"]
 
 
-def instance(spec: StackSpec, server: ServerSpec) -> str:
+def instance(target: ServingTarget, server: ServerSpec) -> str:
     """Unique per server and environment: `<server>-<env>`."""
-    return f"{server.name}-{spec.labels.env}"
+    return f"{server.name}-{target.labels.env}"
 
 
-def selector_labels(spec: StackSpec, server: ServerSpec) -> dict[str, str]:
+def selector_labels(target: ServingTarget, server: ServerSpec) -> dict[str, str]:
     """What a Service, PDB, NetworkPolicy and PodMonitoring select: every track, every version."""
     return {
         "app.kubernetes.io/component": COMPONENT_SERVER,
-        "app.kubernetes.io/instance": instance(spec, server),
+        "app.kubernetes.io/instance": instance(target, server),
         "app.kubernetes.io/name": server.name,
     }
 
 
-def track_selector(spec: StackSpec, server: ServerSpec, track: Track) -> dict[str, str]:
+def track_selector(target: ServingTarget, server: ServerSpec, track: Track) -> dict[str, str]:
     """A Deployment's selector: the server's selector plus its track, so tracks never overlap."""
-    return dict(sorted({**selector_labels(spec, server), TRACK_LABEL: track}.items()))
+    return dict(sorted({**selector_labels(target, server), TRACK_LABEL: track}.items()))
 
 
-def _labels(spec: StackSpec, identity: dict[str, str], version: str) -> dict[str, str]:
+def _labels(target: ServingTarget, identity: dict[str, str], version: str) -> dict[str, str]:
     """The stack labels and every app.kubernetes.io label, sorted."""
     labels = {
-        **spec.labels.as_dict(),
+        **target.labels.as_dict(),
         **identity,
         "app.kubernetes.io/managed-by": MANAGED_BY,
         "app.kubernetes.io/part-of": PART_OF,
@@ -56,23 +57,23 @@ def _labels(spec: StackSpec, identity: dict[str, str], version: str) -> dict[str
 
 
 def object_labels(
-    spec: StackSpec, server: ServerSpec, version: str | None = None
+    target: ServingTarget, server: ServerSpec, version: str | None = None
 ) -> dict[str, str]:
     """Labels of a server's object; `version` defaults to the TF Serving release.
 
     Only workloads carry the model version, so a version bump changes nothing else.
     """
-    return _labels(spec, selector_labels(spec, server), version or spec.images.tf_serving_version)
+    return _labels(target, selector_labels(target, server), version or target.tf_serving_version)
 
 
-def namespace_labels(spec: StackSpec) -> dict[str, str]:
+def namespace_labels(target: ServingTarget) -> dict[str, str]:
     """Labels of the namespace-wide objects (Namespace, default-deny policy)."""
     identity = {
         "app.kubernetes.io/component": COMPONENT_NAMESPACE,
-        "app.kubernetes.io/instance": f"{spec.serving.namespace}-{spec.labels.env}",
-        "app.kubernetes.io/name": spec.serving.namespace,
+        "app.kubernetes.io/instance": f"{target.namespace}-{target.labels.env}",
+        "app.kubernetes.io/name": target.namespace,
     }
-    return _labels(spec, identity, spec.images.tf_serving_version)
+    return _labels(target, identity, target.tf_serving_version)
 
 
 def served_versions(server: ServerSpec, track: Track) -> list[tuple[str, list[int]]]:

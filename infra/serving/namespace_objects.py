@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.config import StackSpec
+from infra.config.targets import ServingTarget
 from infra.serving.labels import namespace_labels
 
 POD_SECURITY = "pod-security.kubernetes.io"
 
 
-def namespace(spec: StackSpec) -> dict[str, Any]:
+def namespace(target: ServingTarget) -> dict[str, Any]:
     """Pod Security `restricted`, enforced: the cluster refuses any pod weaker than ours."""
     labels = {
-        **namespace_labels(spec),
+        **namespace_labels(target),
         f"{POD_SECURITY}/enforce": "restricted",
         f"{POD_SECURITY}/enforce-version": "latest",
         f"{POD_SECURITY}/audit": "restricted",
@@ -22,11 +22,11 @@ def namespace(spec: StackSpec) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": spec.serving.namespace, "labels": dict(sorted(labels.items()))},
+        "metadata": {"name": target.namespace, "labels": dict(sorted(labels.items()))},
     }
 
 
-def default_deny(spec: StackSpec, namespace_name: object) -> dict[str, Any]:
+def default_deny(target: ServingTarget, namespace_name: object) -> dict[str, Any]:
     """No ingress to any pod of the namespace unless a server's own policy allows it."""
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -34,7 +34,7 @@ def default_deny(spec: StackSpec, namespace_name: object) -> dict[str, Any]:
         "metadata": {
             "name": "default-deny-ingress",
             "namespace": namespace_name,
-            "labels": namespace_labels(spec),
+            "labels": namespace_labels(target),
         },
         "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
     }

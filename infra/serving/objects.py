@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.config import CustomMetric, ServerSpec, StackSpec
-from infra.platform.placement import PoolPlacement
+from infra.config import CustomMetric, ServerSpec
+from infra.config.placement import PoolPlacement
+from infra.config.targets import ServingTarget
 from infra.serving import layout
 from infra.serving.labels import (
     Track,
@@ -48,7 +49,7 @@ def _metadata(
     return meta
 
 
-def service_account(spec: StackSpec, server: ServerSpec, namespace: object) -> dict[str, Any]:
+def service_account(target: ServingTarget, server: ServerSpec, namespace: object) -> dict[str, Any]:
     """Own identity per server; Workload Identity binds it to a GCP service account if asked."""
     annotations = (
         {WORKLOAD_IDENTITY_ANNOTATION: server.gcp_service_account}
@@ -58,7 +59,7 @@ def service_account(spec: StackSpec, server: ServerSpec, namespace: object) -> d
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": _metadata(server.name, namespace, object_labels(spec, server), annotations),
+        "metadata": _metadata(server.name, namespace, object_labels(target, server), annotations),
         "automountServiceAccountToken": server.gcp_service_account is not None,
     }
 
@@ -71,7 +72,7 @@ def canary_replicas(server: ServerSpec) -> int:
 
 
 def deployment(
-    spec: StackSpec,
+    target: ServingTarget,
     server: ServerSpec,
     *,
     namespace: object,
@@ -82,7 +83,7 @@ def deployment(
     """A track's Deployment; the stable one leaves `replicas` to its autoscaler."""
     version = version_label(served_versions(server, track))
     body: dict[str, Any] = {
-        "selector": {"matchLabels": track_selector(spec, server, track)},
+        "selector": {"matchLabels": track_selector(target, server, track)},
         "strategy": {
             "type": "RollingUpdate",
             "rollingUpdate": {
@@ -93,7 +94,7 @@ def deployment(
         "revisionHistoryLimit": REVISION_HISTORY,
         "progressDeadlineSeconds": progress_deadline_seconds(server),
         "template": pod_template(
-            spec,
+            target,
             server,
             image=image,
             track=track,
@@ -107,7 +108,7 @@ def deployment(
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(
-            deployment_name(server, track), namespace, object_labels(spec, server, version)
+            deployment_name(server, track), namespace, object_labels(target, server, version)
         ),
         "spec": body,
     }
@@ -132,60 +133,60 @@ def _ports() -> list[dict[str, Any]]:
     ]
 
 
-def cluster_service(spec: StackSpec, server: ServerSpec, namespace: object) -> dict[str, Any]:
+def cluster_service(target: ServingTarget, server: ServerSpec, namespace: object) -> dict[str, Any]:
     """In-cluster endpoint of both tracks; its selector names neither track nor version."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _metadata(server.name, namespace, object_labels(spec, server)),
+        "metadata": _metadata(server.name, namespace, object_labels(target, server)),
         "spec": {
             "type": "ClusterIP",
-            "selector": selector_labels(spec, server),
+            "selector": selector_labels(target, server),
             "ports": _ports(),
         },
     }
 
 
 def load_balancer_service(
-    spec: StackSpec, server: ServerSpec, namespace: object
+    target: ServingTarget, server: ServerSpec, namespace: object
 ) -> dict[str, Any] | None:
     """The stack's `expose: internal|external` endpoint; None otherwise.
 
     An external one with no source ranges is still rendered: the policy pack flags it.
     """
-    expose = spec.serving.expose
+    expose = target.expose
     if expose not in ("internal", "external"):
         return None
     annotations = {INTERNAL_LB_ANNOTATION: "Internal"} if expose == "internal" else None
     body: dict[str, Any] = {
         "type": "LoadBalancer",
-        "selector": selector_labels(spec, server),
+        "selector": selector_labels(target, server),
         "ports": _ports(),
         # Keep client addresses, so the NetworkPolicy's CIDRs mean what they say.
         "externalTrafficPolicy": "Local",
     }
-    if spec.serving.source_ranges:
-        body["loadBalancerSourceRanges"] = list(spec.serving.source_ranges)
+    if target.source_ranges:
+        body["loadBalancerSourceRanges"] = list(target.source_ranges)
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": _metadata(
-            f"{server.name}-{expose}", namespace, object_labels(spec, server), annotations
+            f"{server.name}-{expose}", namespace, object_labels(target, server), annotations
         ),
         "spec": body,
     }
 
 
 def node_port_service(
-    spec: StackSpec, server: ServerSpec, namespace: object
+    target: ServingTarget, server: ServerSpec, namespace: object
 ) -> dict[str, Any] | None:
     """The stack's `expose: nodeport` endpoint, for clusters without load balancers; else None.
 
     The policy pack's no-node-port rule flags it wherever the stack's policy forbids it.
     """
-    if spec.serving.expose != "nodeport":
+    if target.expose != "nodeport":
         return None
-    fixed = spec.serving.node_ports
+    fixed = target.node_ports
     ports = _ports()
     if fixed is not None:
         for port in ports:
@@ -195,10 +196,10 @@ def node_port_service(
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _metadata(f"{server.name}-nodeport", namespace, object_labels(spec, server)),
+        "metadata": _metadata(f"{server.name}-nodeport", namespace, object_labels(target, server)),
         "spec": {
             "type": "NodePort",
-            "selector": selector_labels(spec, server),
+            "selector": selector_labels(target, server),
             "ports": ports,
             # Keep client addresses, so the NetworkPolicy's CIDRs mean what they say.
             "externalTrafficPolicy": "Local",
@@ -213,7 +214,7 @@ def _custom_metric(metric: CustomMetric) -> dict[str, Any]:
     return {"type": "External", "external": {"metric": {"name": metric.name}, "target": target}}
 
 
-def autoscaler(spec: StackSpec, server: ServerSpec, namespace: object) -> dict[str, Any]:
+def autoscaler(target: ServingTarget, server: ServerSpec, namespace: object) -> dict[str, Any]:
     """autoscaling/v2 on the stable Deployment: CPU plus the stack's optional metric."""
     scaling = server.autoscaling
     metrics: list[dict[str, Any]] = [
@@ -233,7 +234,7 @@ def autoscaler(spec: StackSpec, server: ServerSpec, namespace: object) -> dict[s
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": _metadata(server.name, namespace, object_labels(spec, server)),
+        "metadata": _metadata(server.name, namespace, object_labels(target, server)),
         "spec": {
             "scaleTargetRef": {
                 "apiVersion": "apps/v1",
@@ -273,7 +274,7 @@ def autoscaler(spec: StackSpec, server: ServerSpec, namespace: object) -> dict[s
 
 
 def disruption_budget(
-    spec: StackSpec, server: ServerSpec, namespace: object
+    target: ServingTarget, server: ServerSpec, namespace: object
 ) -> dict[str, Any] | None:
     """One voluntary eviction at a time once there are at least two replicas."""
     if server.autoscaling.min < 2:
@@ -281,10 +282,10 @@ def disruption_budget(
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": _metadata(server.name, namespace, object_labels(spec, server)),
+        "metadata": _metadata(server.name, namespace, object_labels(target, server)),
         "spec": {
             "maxUnavailable": 1,
-            "selector": {"matchLabels": selector_labels(spec, server)},
+            "selector": {"matchLabels": selector_labels(target, server)},
             "unhealthyPodEvictionPolicy": "AlwaysAllow",
         },
     }
@@ -297,9 +298,9 @@ def _serving_ports() -> list[dict[str, Any]]:
     ]
 
 
-def network_policy(spec: StackSpec, server: ServerSpec, namespace: object) -> dict[str, Any]:
+def network_policy(target: ServingTarget, server: ServerSpec, namespace: object) -> dict[str, Any]:
     """The exceptions to the namespace's default deny: named callers, LB clients, scrapers."""
-    serving = spec.serving
+    serving = target
     peers: list[dict[str, Any]] = [
         {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: ns}}}
         for ns in serving.allow_from.namespaces
@@ -311,7 +312,7 @@ def network_policy(spec: StackSpec, server: ServerSpec, namespace: object) -> di
     rules: list[dict[str, Any]] = []
     if peers:
         rules.append({"from": peers, "ports": _serving_ports()})
-    if monitoring_enabled(spec):
+    if monitoring_enabled(target):
         rules.append(
             {
                 "from": [
@@ -323,30 +324,32 @@ def network_policy(spec: StackSpec, server: ServerSpec, namespace: object) -> di
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": _metadata(f"{server.name}-allow", namespace, object_labels(spec, server)),
+        "metadata": _metadata(f"{server.name}-allow", namespace, object_labels(target, server)),
         "spec": {
-            "podSelector": {"matchLabels": selector_labels(spec, server)},
+            "podSelector": {"matchLabels": selector_labels(target, server)},
             "policyTypes": ["Ingress"],
             "ingress": rules,
         },
     }
 
 
-def monitoring_enabled(spec: StackSpec) -> bool:
+def monitoring_enabled(target: ServingTarget) -> bool:
     """Managed Prometheus exists only on GKE clusters that enable it, never on a local one."""
-    return spec.serving.monitoring and spec.cluster is not None and spec.cluster.managed_prometheus
+    return target.scraped
 
 
-def pod_monitoring(spec: StackSpec, server: ServerSpec, namespace: object) -> dict[str, Any] | None:
+def pod_monitoring(
+    target: ServingTarget, server: ServerSpec, namespace: object
+) -> dict[str, Any] | None:
     """GMP scrape of TF Serving's Prometheus endpoint on the REST port, both tracks."""
-    if not monitoring_enabled(spec):
+    if not monitoring_enabled(target):
         return None
     return {
         "apiVersion": "monitoring.googleapis.com/v1",
         "kind": "PodMonitoring",
-        "metadata": _metadata(server.name, namespace, object_labels(spec, server)),
+        "metadata": _metadata(server.name, namespace, object_labels(target, server)),
         "spec": {
-            "selector": {"matchLabels": selector_labels(spec, server)},
+            "selector": {"matchLabels": selector_labels(target, server)},
             "endpoints": [
                 {"port": "http", "path": layout.METRICS_PATH, "interval": SCRAPE_INTERVAL}
             ],

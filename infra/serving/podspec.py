@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.config import ServerSpec, StackSpec
-from infra.platform.placement import ACCELERATOR_LABEL, PoolPlacement
+from infra.config import ServerSpec
+from infra.config.placement import ACCELERATOR_LABEL, PoolPlacement
+from infra.config.targets import ServingTarget
 from infra.serving import layout
 from infra.serving.flags import server_command, server_flags
 from infra.serving.labels import (
@@ -37,11 +38,6 @@ SLEEP_ACTION_SINCE = 30  # lifecycle preStop `sleep` (beta, default on)
 MATCH_LABEL_KEYS_SINCE = 27  # topologySpreadConstraints.matchLabelKeys (beta, default on)
 
 
-def minor(spec: StackSpec) -> int:
-    """Minor version of the Kubernetes release the stack's cluster runs (`1.33` -> 33)."""
-    return int(spec.kubernetes_version.split(".")[1])
-
-
 def resources(server: ServerSpec) -> dict[str, dict[str, str]]:
     """Guaranteed CPU, memory limit with version-swap headroom, GPUs as whole devices."""
     res = server.resources
@@ -53,12 +49,12 @@ def resources(server: ServerSpec) -> dict[str, dict[str, str]]:
     return {"limits": limits, "requests": requests}
 
 
-def pre_stop(spec: StackSpec, server: ServerSpec) -> dict[str, Any] | None:
+def pre_stop(target: ServingTarget, server: ServerSpec) -> dict[str, Any] | None:
     """Keep serving while endpoints and load balancers drop the pod, then let SIGTERM in."""
     seconds = server.rollout.pre_stop_seconds
     if seconds == 0:
         return None
-    if minor(spec) >= SLEEP_ACTION_SINCE:
+    if target.kubernetes_minor >= SLEEP_ACTION_SINCE:
         return {"preStop": {"sleep": {"seconds": seconds}}}
     return {"preStop": {"exec": {"command": ["sleep", str(seconds)]}}}
 
@@ -86,7 +82,9 @@ def pod_security_context() -> dict[str, Any]:
     }
 
 
-def container(spec: StackSpec, server: ServerSpec, image: object) -> dict[str, Any]:
+def container(
+    target: ServingTarget, server: ServerSpec, image: object, placement: PoolPlacement | None
+) -> dict[str, Any]:
     """The single TF Serving container; `image` is the digest-pinned ref (or its Output)."""
     body: dict[str, Any] = {
         "name": CONTAINER_NAME,
@@ -94,7 +92,7 @@ def container(spec: StackSpec, server: ServerSpec, image: object) -> dict[str, A
         # The ref is pinned by digest: the node's copy is always the right one.
         "imagePullPolicy": "IfNotPresent",
         "command": server_command(),
-        "args": server_flags(spec, server),
+        "args": server_flags(target, server, placement),
         "ports": [
             {"name": "grpc", "containerPort": layout.GRPC_PORT, "protocol": "TCP"},
             {"name": "http", "containerPort": layout.REST_PORT, "protocol": "TCP"},
@@ -106,17 +104,17 @@ def container(spec: StackSpec, server: ServerSpec, image: object) -> dict[str, A
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": TMP_VOLUME, "mountPath": layout.WRITABLE_TMP}],
     }
-    lifecycle = pre_stop(spec, server)
+    lifecycle = pre_stop(target, server)
     if lifecycle is not None:
         body["lifecycle"] = lifecycle
     return body
 
 
 def spread(
-    spec: StackSpec, server: ServerSpec, placement: PoolPlacement | None, track: Track
+    target: ServingTarget, server: ServerSpec, placement: PoolPlacement | None, track: Track
 ) -> dict[str, Any]:
     """Zone spread (when asked) and a preference for one replica per node."""
-    selector = {"matchLabels": track_selector(spec, server, track)}
+    selector = {"matchLabels": track_selector(target, server, track)}
     out: dict[str, Any] = {
         "affinity": {
             "podAntiAffinity": {
@@ -130,16 +128,15 @@ def spread(
         }
     }
     if server.rollout.spread_across_zones:
-        pool = spec.pool(placement.pool) if placement is not None else None
         # A pool that may put nodes in any zone (scarce GPUs) must not block scale-ups.
-        strict = pool is None or pool.autoscaling.location_policy == "BALANCED"
+        strict = placement is None or placement.location_policy == "BALANCED"
         constraint: dict[str, Any] = {
             "maxSkew": 1,
             "topologyKey": ZONE_KEY,
             "whenUnsatisfiable": "DoNotSchedule" if strict else "ScheduleAnyway",
             "labelSelector": selector,
         }
-        if minor(spec) >= MATCH_LABEL_KEYS_SINCE:
+        if target.kubernetes_minor >= MATCH_LABEL_KEYS_SINCE:
             # Spread each ReplicaSet on its own, so a rolling update spreads too.
             constraint["matchLabelKeys"] = ["pod-template-hash"]
         out["topologySpreadConstraints"] = [constraint]
@@ -147,7 +144,7 @@ def spread(
 
 
 def pod_template(
-    spec: StackSpec,
+    target: ServingTarget,
     server: ServerSpec,
     *,
     image: object,
@@ -157,7 +154,7 @@ def pod_template(
 ) -> dict[str, Any]:
     """Metadata and spec of the pods of one track of a model server."""
     served = served_versions(server, track)
-    labels = {**object_labels(spec, server, version_label(served)), TRACK_LABEL: track}
+    labels = {**object_labels(target, server, version_label(served)), TRACK_LABEL: track}
     if placement is not None and placement.gpu_type is not None:
         labels[ACCELERATOR_LABEL] = placement.gpu_type
     pod: dict[str, Any] = {
@@ -169,9 +166,9 @@ def pod_template(
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": server.rollout.termination_grace_seconds,
         "securityContext": pod_security_context(),
-        "containers": [container(spec, server, image)],
+        "containers": [container(target, server, image, placement)],
         "volumes": [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}],
-        **spread(spec, server, placement, track),
+        **spread(target, server, placement, track),
     }
     if placement is not None:
         if placement.node_selector:

@@ -8,8 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.config import ServerSpec, StackSpec
-from infra.platform.placement import PoolPlacement
+from infra.config import ServerSpec
+from infra.config.placement import PoolPlacement
+from infra.config.targets import ServingTarget
 from infra.serving import objects
 from infra.serving.labels import Track
 from infra.serving.layout import GRPC_PORT, REST_PORT
@@ -18,12 +19,18 @@ from infra.serving.timeouts import pulumi_duration, rollout_timeout_seconds
 
 @dataclass(frozen=True)
 class ModelServiceArgs:
-    spec: StackSpec
+    target: ServingTarget
+    """What every server of the stack shares: namespace, labels, exposure, monitoring."""
     server: ServerSpec
+    """The server's own `servers` entry."""
     image_ref: pulumi.Input[str]
+    """Digest-pinned image of the stable track."""
     canary_image_ref: pulumi.Input[str] | None
+    """Digest-pinned image of the canary track; None: the server has no canary."""
     placement: PoolPlacement | None
+    """Node pool the replicas are scheduled onto; None on a local stack, which has no pools."""
     namespace: pulumi.Input[str]
+    """Namespace the objects go into: the `ServingNamespace` output, so they wait for it."""
 
 
 def _meta(manifest: dict[str, Any]) -> k8s.meta.v1.ObjectMetaArgs:
@@ -34,16 +41,20 @@ class ModelService(pulumi.ComponentResource):
     """A TF Serving server: identity, stable (+ canary) Deployment, Services, scaling, policy."""
 
     service_name: pulumi.Output[str]
+    """Name of the in-cluster Service in front of both tracks."""
     deployment_names: list[pulumi.Output[str]]
+    """Names of the Deployments: the stable track, then the canary if there is one."""
+    endpoints: pulumi.Output[dict[str, str]]
+    """Where clients reach the server: `grpc` host:port and `rest` URL."""
 
     def __init__(
         self, name: str, args: ModelServiceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:serving:ModelService", name, None, opts)
-        spec, server, ns = args.spec, args.server, args.namespace
+        target, server, ns = args.target, args.server, args.namespace
         child = pulumi.ResourceOptions(parent=self)
 
-        sa = objects.service_account(spec, server, ns)
+        sa = objects.service_account(target, server, ns)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             k8s.core.v1.ServiceAccountInitArgs(
@@ -65,7 +76,7 @@ class ModelService(pulumi.ComponentResource):
         self.deployment_names = []
         for track, image in tracks:
             manifest = objects.deployment(
-                spec, server, namespace=ns, image=image, track=track, placement=args.placement
+                target, server, namespace=ns, image=image, track=track, placement=args.placement
             )
             resource = k8s.apps.v1.Deployment(
                 name if track == "stable" else f"{name}-canary",
@@ -74,7 +85,7 @@ class ModelService(pulumi.ComponentResource):
             )
             self.deployment_names.append(resource.metadata.apply(lambda m: str(m.name)))
 
-        svc = objects.cluster_service(spec, server, ns)
+        svc = objects.cluster_service(target, server, ns)
         service = k8s.core.v1.Service(
             f"{name}-svc",
             k8s.core.v1.ServiceInitArgs(metadata=_meta(svc), spec=svc["spec"]),
@@ -82,7 +93,7 @@ class ModelService(pulumi.ComponentResource):
         )
         self.service_name = service.metadata.apply(lambda m: str(m.name))
 
-        lb = objects.load_balancer_service(spec, server, ns)
+        lb = objects.load_balancer_service(target, server, ns)
         balancer = None
         if lb is not None:
             balancer = k8s.core.v1.Service(
@@ -91,7 +102,7 @@ class ModelService(pulumi.ComponentResource):
                 opts=child,
             )
 
-        node_port = objects.node_port_service(spec, server, ns)
+        node_port = objects.node_port_service(target, server, ns)
         if node_port is not None:
             k8s.core.v1.Service(
                 f"{name}-nodeport",
@@ -99,7 +110,7 @@ class ModelService(pulumi.ComponentResource):
                 opts=child,
             )
 
-        hpa = objects.autoscaler(spec, server, ns)
+        hpa = objects.autoscaler(target, server, ns)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
             k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs(
@@ -108,7 +119,7 @@ class ModelService(pulumi.ComponentResource):
             opts=child,
         )
 
-        pdb = objects.disruption_budget(spec, server, ns)
+        pdb = objects.disruption_budget(target, server, ns)
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
@@ -116,14 +127,14 @@ class ModelService(pulumi.ComponentResource):
                 opts=child,
             )
 
-        policy = objects.network_policy(spec, server, ns)
+        policy = objects.network_policy(target, server, ns)
         k8s.networking.v1.NetworkPolicy(
             f"{name}-allow",
             k8s.networking.v1.NetworkPolicyInitArgs(metadata=_meta(policy), spec=policy["spec"]),
             opts=child,
         )
 
-        monitor = objects.pod_monitoring(spec, server, ns)
+        monitor = objects.pod_monitoring(target, server, ns)
         if monitor is not None:
             k8s.apiextensions.CustomResource(
                 f"{name}-monitoring",

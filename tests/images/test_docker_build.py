@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.config.targets import serving_target
 from infra.images import context as ctx
 from infra.serving import layout
 from infra.serving.flags import server_command, server_flags
@@ -134,7 +135,7 @@ def test_every_file_the_flags_name_and_every_model_version_is_readable(
 ) -> None:
     image, plan = built
     spec = make_spec(Path("/unused"))
-    flags = server_flags(spec, spec.servers[0])
+    flags = server_flags(serving_target(spec), spec.servers[0])
     named = sorted(
         value for flag in flags if (value := flag.partition("=")[2]).startswith(layout.CONFIG_DIR)
     )

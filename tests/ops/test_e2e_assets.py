@@ -79,7 +79,8 @@ def test_the_edits_the_workflow_makes_give_the_plans_it_checks(tree: Path) -> No
     plan = run_offline(ROOT, "local", stack_file=file, with_policies=False)
     assert set(_deployments(plan)) == {"tiny"}
     # The header comment survives the round trip.
-    assert file.read_text(encoding="utf-8").startswith("# Local:")
+    lines = file.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# yaml-language-server:") and lines[1].startswith("# Local:")
 
 
 def test_an_edit_that_makes_a_bad_stack_file_fails_in_one_line(tree: Path) -> None:

@@ -16,6 +16,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import PROJECT, StackSpec, parse_stack
+from infra.config.targets import platform_target
 from infra.platform import Platform, PlatformArgs
 from infra.preview.capture import SECRET, CapturedResource, CapturingMonitor, plain
 from infra.preview.mocks import RealisticMocks
@@ -72,7 +73,7 @@ def run_platform(spec: StackSpec) -> PlatformRun:
         outputs["__registry_url"] = await platform.registry_url.future()
 
     def program() -> None:
-        platform = Platform("platform", PlatformArgs(spec=spec))
+        platform = Platform("platform", PlatformArgs(platform_target(spec)))
         holder["platform"] = platform
         _sync_await(resolve(platform))
 

@@ -7,6 +7,7 @@ import json
 import pulumi_kubernetes as k8s
 import pytest
 
+from infra.config.targets import pool_target
 from infra.platform.nodepool import gke_pool_name
 from infra.preview.capture import SECRET
 from tests.platform.conftest import GKE_STACKS, PlatformRun, spec_of
@@ -38,9 +39,11 @@ def test_gke_plan_shape(runs: dict[str, PlatformRun], stack: str) -> None:
     spec = spec_of(stack)
     assert len(run.of_type(CLUSTER)) == 1
     assert sorted(p.inputs["name"] for p in run.of_type(NODE_POOL)) == sorted(
-        gke_pool_name(p, spec) for p in spec.node_pools
+        gke_pool_name(p, pool_target(spec)) for p in spec.node_pools
     )
-    assert run.outputs["nodePools"] == {p.name: gke_pool_name(p, spec) for p in spec.node_pools}
+    assert run.outputs["nodePools"] == {
+        p.name: gke_pool_name(p, pool_target(spec)) for p in spec.node_pools
+    }
     assert len(run.of_type(REPOSITORY)) == 1
     assert len(run.of_type(ACCOUNT)) == 1
     assert len(run.of_type(K8S_PROVIDER)) == 1

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pytest
 from pydantic import ValidationError
 
-from infra.config import NODE_POOL_NAME_MAX, NodePoolSpec, StackSpec
+from infra.config import NODE_POOL_NAME_MAX, NodePoolSpec, StackLabels, StackSpec
+from infra.config.targets import PoolTarget, pool_target
 from infra.platform.nodepool import (
     FRESH_NODE_SETTINGS,
     SETTINGS_HASH_LENGTH,
+    NodePool,
+    NodePoolArgs,
     autoscaling,
     default_node_account,
     fresh_node_settings,
@@ -71,7 +76,7 @@ def test_blue_green_upgrade_with_soak() -> None:
 
 
 def test_cpu_pool_has_no_accelerator_and_no_taint() -> None:
-    config = node_config(_pool(), spec_of("prod"), SA)
+    config = node_config(_pool(), pool_target(spec_of("prod")), SA)
     assert guest_accelerators(_pool()) == []
     assert "guest_accelerators" not in config
     assert "taints" not in config
@@ -80,7 +85,7 @@ def test_cpu_pool_has_no_accelerator_and_no_taint() -> None:
 def test_gpu_pool_accelerator_driver_sharing_taint_and_label() -> None:
     spec = spec_of("dev")
     pool = spec.node_pools[1]
-    config = node_config(pool, spec, SA)
+    config = node_config(pool, pool_target(spec), SA)
     assert config["guest_accelerators"] == [
         {
             "type": "nvidia-tesla-t4",
@@ -107,7 +112,7 @@ def test_gpu_pool_without_sharing_has_no_sharing_config() -> None:
 
 def test_node_config_is_hardened_and_labelled() -> None:
     spec = spec_of("prod")
-    config = node_config(spec.node_pools[0], spec, SA)
+    config = node_config(spec.node_pools[0], pool_target(spec), SA)
     assert config["image_type"] == "COS_CONTAINERD"
     assert config["gcfs_config"] == {"enabled": True}
     assert config["shielded_instance_config"] == {
@@ -125,7 +130,7 @@ def test_node_config_is_hardened_and_labelled() -> None:
 
 def test_spot_pools_are_spot() -> None:
     spec = spec_of("dev")
-    assert all(node_config(p, spec, SA)["spot"] for p in spec.node_pools)
+    assert all(node_config(p, pool_target(spec), SA)["spot"] for p in spec.node_pools)
 
 
 def test_pool_service_account_overrides_the_dedicated_one() -> None:
@@ -136,20 +141,23 @@ def test_pool_service_account_overrides_the_dedicated_one() -> None:
         for p in spec_of("prod").model_dump(by_alias=True, exclude_none=True)["nodePools"]
     ]
     spec = variant("prod", nodePools=pools)
-    config = node_config(spec.node_pools[0], spec, SA)
+    config = node_config(spec.node_pools[0], pool_target(spec), SA)
     assert config["service_account"] == "123-compute@developer.gserviceaccount.com"
-    assert node_config(spec.node_pools[1], spec, SA)["service_account"] == SA
+    assert node_config(spec.node_pools[1], pool_target(spec), SA)["service_account"] == SA
 
 
 def test_node_pool_args_are_complete_and_deterministic() -> None:
     spec = spec_of("prod")
-    args = node_pool_args(spec.node_pools[1], spec, SA)
-    assert args == node_pool_args(spec.node_pools[1], spec, SA)
-    assert args["name"] == gke_pool_name(spec.node_pools[1], spec)
+    args = node_pool_args(spec.node_pools[1], pool_target(spec), SA)
+    assert args == node_pool_args(spec.node_pools[1], pool_target(spec), SA)
+    assert args["name"] == gke_pool_name(spec.node_pools[1], pool_target(spec))
     assert args["location"] == "europe-west4"
     assert args["project"] == "acme-ml-serving-prod"
     assert args["management"] == {"auto_repair": True, "auto_upgrade": True}
-    assert "service_account" not in node_pool_args(spec.node_pools[1], spec)["node_config"]
+    assert (
+        "service_account"
+        not in node_pool_args(spec.node_pools[1], pool_target(spec))["node_config"]
+    )
 
 
 def test_node_pool_options_leave_node_count_to_the_autoscaler() -> None:
@@ -171,22 +179,22 @@ def _prod_with(pool_name: str, **changes: Any) -> tuple[StackSpec, NodePoolSpec]
 def test_gke_pool_name_is_pool_name_plus_short_settings_hash() -> None:
     spec = spec_of("prod")
     for pool in spec.node_pools:
-        name = gke_pool_name(pool, spec)
+        name = gke_pool_name(pool, pool_target(spec))
         assert re.fullmatch(rf"{pool.name}-[0-9a-f]{{{SETTINGS_HASH_LENGTH}}}", name)
-        assert name == gke_pool_name(pool, spec)
+        assert name == gke_pool_name(pool, pool_target(spec))
     # The longest pool name the stack file accepts still fits GKE's 40 characters.
     assert NODE_POOL_NAME_MAX + 1 + SETTINGS_HASH_LENGTH == 40
 
 
 def test_hashed_settings_are_the_documented_ones() -> None:
     spec, pool = _prod_with("gpu-l4", taints=[{"key": "dedicated", "value": "serving"}])
-    settings = fresh_node_settings(pool, spec)
+    settings = fresh_node_settings(pool, pool_target(spec))
     assert set(settings) == {*FRESH_NODE_SETTINGS, "labels"}
     assert settings["labels"] == {
         "servestack.io/accelerator": "nvidia-l4",
         "servestack.io/pool": "gpu-l4",
     }
-    assert settings["service_account"] == default_node_account(spec) == SA
+    assert settings["service_account"] == default_node_account(pool_target(spec)) == SA
     assert settings["taints"] == [
         {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"},
         {"key": "dedicated", "value": "serving", "effect": "NO_SCHEDULE"},
@@ -209,9 +217,9 @@ def test_hashed_settings_are_the_documented_ones() -> None:
 )
 def test_settings_that_need_fresh_nodes_rename_the_pool(changes: dict[str, Any]) -> None:
     spec = spec_of("prod")
-    before = gke_pool_name(spec.node_pools[1], spec)
+    before = gke_pool_name(spec.node_pools[1], pool_target(spec))
     changed_spec, changed = _prod_with("gpu-l4", **changes)
-    assert gke_pool_name(changed, changed_spec) != before
+    assert gke_pool_name(changed, pool_target(changed_spec)) != before
 
 
 @pytest.mark.parametrize(
@@ -224,12 +232,12 @@ def test_settings_that_need_fresh_nodes_rename_the_pool(changes: dict[str, Any])
 )
 def test_in_place_settings_keep_the_pool_name(changes: dict[str, Any]) -> None:
     spec = spec_of("prod")
-    before = gke_pool_name(spec.node_pools[1], spec)
+    before = gke_pool_name(spec.node_pools[1], pool_target(spec))
     changed_spec, changed = _prod_with("gpu-l4", **changes)
-    assert gke_pool_name(changed, changed_spec) == before
+    assert gke_pool_name(changed, pool_target(changed_spec)) == before
     # Stack labels (cost-center, ...) update in place too.
     relabelled = variant("prod", labels={"team": "ml", "env": "prod", "cost-center": "cc-new"})
-    assert gke_pool_name(relabelled.node_pools[1], relabelled) == before
+    assert gke_pool_name(relabelled.node_pools[1], pool_target(relabelled)) == before
 
 
 def test_settings_hash_is_canonical_json() -> None:
@@ -240,7 +248,7 @@ def test_settings_hash_is_canonical_json() -> None:
 
 def test_pool_taints_from_the_stack_file_reach_the_nodes() -> None:
     spec, pool = _prod_with("cpu", taints=[{"key": "dedicated", "effect": "NoExecute"}])
-    config = node_config(pool, spec, SA)
+    config = node_config(pool, pool_target(spec), SA)
     assert config["taints"] == [{"key": "dedicated", "value": "", "effect": "NO_EXECUTE"}]
 
 
@@ -251,3 +259,82 @@ def test_long_or_reserved_pool_settings_are_config_errors() -> None:
         _pool(taints=[{"key": "nvidia.com/gpu"}])
     with pytest.raises(ValidationError, match="same key and effect"):
         _pool(taints=[{"key": "a", "value": "x"}, {"key": "a", "value": "y"}])
+
+
+# A pool target built directly: no stack file, no StackSpec.
+TARGET = PoolTarget(
+    project="acme",
+    location="europe-west1-b",
+    cluster_name="edge",
+    labels=StackLabels(team="ml", env="test", cost_center="cc-1"),
+    workload_identity=True,
+)
+
+
+def test_a_pool_needs_only_its_entry_and_the_pool_target() -> None:
+    pool = _pool(name="gpu", machineType="g2-standard-8", gpu={"type": "nvidia-l4"})
+    args = node_pool_args(pool, TARGET)
+    assert (args["project"], args["location"]) == ("acme", "europe-west1-b")
+    assert re.fullmatch(rf"gpu-[0-9a-f]{{{SETTINGS_HASH_LENGTH}}}", args["name"])
+    config = args["node_config"]
+    assert config["tags"] == ["edge-node", "gpu"]
+    assert config["resource_labels"] == {"team": "ml", "env": "test", "cost-center": "cc-1"}
+    assert config["labels"]["servestack.io/pool"] == "gpu"
+    assert config["labels"]["servestack.io/accelerator"] == "nvidia-l4"
+    assert config["workload_metadata_config"] == {"mode": "GKE_METADATA"}
+    assert default_node_account(TARGET) == "edge-nodes@acme.iam.gserviceaccount.com"
+
+
+def test_without_workload_identity_nodes_expose_their_metadata() -> None:
+    plain = PoolTarget(**{**TARGET.__dict__, "workload_identity": False})
+    config = node_config(_pool(), plain, SA)
+    assert config["workload_metadata_config"] == {"mode": "GCE_METADATA"}
+    # The metadata mode needs fresh nodes, so it renames the pool.
+    assert gke_pool_name(_pool(), plain) != gke_pool_name(_pool(), TARGET)
+
+
+def test_the_pool_target_of_a_stack_is_its_cluster_and_project() -> None:
+    spec = spec_of("prod")
+    assert pool_target(spec) == PoolTarget(
+        project="acme-ml-serving-prod",
+        location="europe-west4",
+        cluster_name="serve-prod",
+        labels=spec.labels,
+        workload_identity=True,
+    )
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    """Mocks that keep every resource's inputs by name."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[str, dict[str, Any]] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.inputs[args.name] = dict(args.inputs)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+def test_the_node_pool_component_runs_from_its_target_alone() -> None:
+    mocks = _Recorder()
+    pulumi.runtime.set_mocks(mocks, project="servestack", stack="unit", preview=True)
+    pool = _pool(name="gpu", machineType="g2-standard-8", gpu={"type": "nvidia-l4"})
+    account = "edge-nodes@acme.iam.gserviceaccount.com"
+
+    def program() -> pulumi.Output[str]:
+        args = NodePoolArgs(TARGET, pool, cluster="edge", service_account=account)
+        return NodePool("edge-gpu", args).name
+
+    run: Callable[[], None] = pulumi.runtime.test(program)  # type: ignore[no-untyped-call]
+    run()
+    inputs = mocks.inputs["edge-gpu-pool"]
+    assert inputs["cluster"] == "edge"
+    assert inputs["name"] == gke_pool_name(pool, TARGET)
+    assert inputs["nodeConfig"]["serviceAccount"] == account
+    assert inputs["nodeConfig"]["labels"]["servestack.io/pool"] == "gpu"
+    assert inputs["nodeConfig"]["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+    ]

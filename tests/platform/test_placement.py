@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from infra.config import NodePoolSpec, TaintSpec
-from infra.platform.placement import (
+from infra.config.placement import (
     ACCELERATOR_LABEL,
     NODE_POOL_LABEL,
     PoolPlacement,
-    gpu_taint,
     gpu_toleration,
+    placements,
     pool_node_labels,
     pool_placement,
-    pool_taints,
 )
-from infra.platform.platform import placements
+from infra.platform.placement import gpu_taint, pool_taints
 from tests.platform.conftest import spec_of
 
 GPU_POOL = NodePoolSpec.model_validate(
@@ -69,11 +68,11 @@ def test_pool_label_cannot_be_overridden_by_pool_labels() -> None:
 
 
 def test_placements_cover_every_pool_of_every_gke_stack() -> None:
-    prod = placements(spec_of("prod"))
+    prod = placements(spec_of("prod").node_pools)
     assert list(prod) == ["cpu", "gpu-l4"]
     assert prod["gpu-l4"].gpu_type == "nvidia-l4"
-    assert placements(spec_of("dev"))["gpu-t4"].gpu_type == "nvidia-tesla-t4"
-    assert placements(spec_of("local")) == {}
+    assert placements(spec_of("dev").node_pools)["gpu-t4"].gpu_type == "nvidia-tesla-t4"
+    assert placements(spec_of("local").node_pools) == {}
 
 
 def test_placement_is_frozen() -> None:
@@ -98,3 +97,22 @@ def test_pool_taints_are_tolerated_by_key_and_effect_whatever_the_value() -> Non
     gpu = GPU_POOL.model_copy(update={"taints": pool.taints})
     assert [t["key"] for t in pool_taints(gpu)] == ["nvidia.com/gpu", "dedicated"]
     assert [t["key"] for t in pool_placement(gpu).tolerations] == ["nvidia.com/gpu", "dedicated"]
+
+
+def test_placement_carries_what_the_workload_reads_of_its_pool() -> None:
+    assert pool_placement(CPU_POOL).location_policy == "BALANCED"
+    assert pool_placement(CPU_POOL).shared_clients_per_gpu is None
+    shared = NodePoolSpec.model_validate(
+        {
+            "name": "t4",
+            "machineType": "n1-standard-8",
+            "autoscaling": {"locationPolicy": "ANY"},
+            "gpu": {
+                "type": "nvidia-tesla-t4",
+                "sharing": {"strategy": "TIME_SHARING", "maxSharedClientsPerGpu": 4},
+            },
+        }
+    )
+    placement = pool_placement(shared)
+    assert (placement.location_policy, placement.shared_clients_per_gpu) == ("ANY", 4)
+    assert pool_placement(GPU_POOL).shared_clients_per_gpu is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infra.config.targets import gke_target
 from infra.platform.registry import (
     cleanup_policies,
     registry_url,
@@ -12,7 +13,7 @@ from tests.platform.conftest import spec_of
 
 
 def test_cleanup_keeps_recent_and_deletes_old_untagged() -> None:
-    assert cleanup_policies(spec_of("prod")) == [
+    assert cleanup_policies(spec_of("prod").registry) == [
         {
             "id": "delete-untagged",
             "action": "DELETE",
@@ -20,14 +21,14 @@ def test_cleanup_keeps_recent_and_deletes_old_untagged() -> None:
         },
         {"id": "keep-recent", "action": "KEEP", "most_recent_versions": {"keep_count": 30}},
     ]
-    dev = {p["id"]: p for p in cleanup_policies(spec_of("dev"))}
+    dev = {p["id"]: p for p in cleanup_policies(spec_of("dev").registry)}
     assert dev["keep-recent"]["most_recent_versions"] == {"keep_count": 5}
     assert dev["delete-untagged"]["condition"]["older_than"] == "259200s"
 
 
 def test_repository_is_docker_in_the_stack_region_with_labels() -> None:
     spec = spec_of("staging")
-    args = repository_args(spec)
+    args = repository_args(spec.registry, gke_target(spec).gcp)
     assert args["format"] == "DOCKER"
     assert args["location"] == "europe-west4"
     assert args["repository_id"] == "serving-models"
@@ -37,12 +38,19 @@ def test_repository_is_docker_in_the_stack_region_with_labels() -> None:
 
 
 def test_immutable_tags_where_the_stack_asks() -> None:
-    assert repository_args(spec_of("prod"))["docker_config"] == {"immutable_tags": True}
-    assert repository_args(spec_of("dev"))["docker_config"] == {"immutable_tags": False}
+    assert repository_args(spec_of("prod").registry, gke_target(spec_of("prod")).gcp)[
+        "docker_config"
+    ] == {"immutable_tags": True}
+    assert repository_args(spec_of("dev").registry, gke_target(spec_of("dev")).gcp)[
+        "docker_config"
+    ] == {"immutable_tags": False}
 
 
 def test_protected_registry_survives_destroy() -> None:
-    prod, staging = repository_options(spec_of("prod")), repository_options(spec_of("staging"))
+    prod, staging = (
+        repository_options(spec_of("prod").registry),
+        repository_options(spec_of("staging").registry),
+    )
     assert (prod.protect, prod.retain_on_delete) == (True, True)
     assert (staging.protect, staging.retain_on_delete) == (False, False)
 

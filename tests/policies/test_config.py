@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.config import ConfigError
+from infra.config.targets import gcp_target
 from infra.platform.registry import registry_location, registry_url
 from infra.preview.stackfile import load_spec
 from policies.engine import load_policy_config, validate_config
@@ -31,7 +32,9 @@ def test_config_matches_its_stack_file(stack: str) -> None:
     if spec.local is not None:
         registry = f"{spec.local.registry}/"
     else:
-        url = registry_url(registry_location(spec), str(spec.gcp_project), spec.registry.repository)
+        url = registry_url(
+            registry_location(gcp_target(spec)), str(spec.gcp_project), spec.registry.repository
+        )
         registry = f"{url}/"
     assert config["image-allowed-registry"]["allowedRegistries"] == [registry]
     assert config["gpu-budget"]["gpuBudget"] == spec.gpu_budget

@@ -11,8 +11,8 @@ import pulumi
 import pytest
 
 from infra.config import StackSpec
-from infra.platform.placement import PoolPlacement
-from infra.platform.platform import placements
+from infra.config.placement import PoolPlacement, placements
+from infra.config.targets import serving_target
 from infra.preview.stackfile import load_spec
 from infra.serving.namespace import ServingNamespace, ServingNamespaceArgs
 from infra.serving.service import ModelService, ModelServiceArgs
@@ -68,7 +68,7 @@ class ServingMocks(pulumi.runtime.Mocks):
 
 def placement_of(spec: StackSpec, pool: str | None) -> PoolPlacement | None:
     """The placement the Platform hands a server on `pool`, as the stack composes it."""
-    return placements(spec).get(pool or "")
+    return placements(spec.node_pools).get(pool or "")
 
 
 def render(spec: StackSpec) -> list[Registered]:
@@ -77,13 +77,14 @@ def render(spec: StackSpec) -> list[Registered]:
     pulumi.runtime.set_mocks(mocks, project="servestack", stack=spec.stack, preview=True)
 
     def program() -> pulumi.Output[Any]:
-        namespace = ServingNamespace("serving", ServingNamespaceArgs(spec=spec))
+        target = serving_target(spec)
+        namespace = ServingNamespace("serving", ServingNamespaceArgs(target=target))
         names: list[pulumi.Output[str]] = [namespace.name]
         for server in spec.servers:
             service = ModelService(
                 server.name,
                 ModelServiceArgs(
-                    spec=spec,
+                    target=target,
                     server=server,
                     image_ref=image_ref(server.name),
                     canary_image_ref=image_ref(server.name, CANARY_DIGEST)

@@ -76,13 +76,14 @@ def test_version_bump_changes_only_image_and_version_labels() -> None:
 
 
 def test_new_image_ref_changes_only_the_container_image() -> None:
+    from infra.config.targets import serving_target
     from infra.serving import objects
     from tests.serving.conftest import CANARY_DIGEST, image_ref
 
     spec = spec_of("prod")
     server = spec.servers[0]
     old = objects.deployment(
-        spec,
+        serving_target(spec),
         server,
         namespace="serving",
         image=image_ref("inception"),
@@ -90,7 +91,7 @@ def test_new_image_ref_changes_only_the_container_image() -> None:
         placement=None,
     )
     new = objects.deployment(
-        spec,
+        serving_target(spec),
         server,
         namespace="serving",
         image=image_ref("inception", CANARY_DIGEST),

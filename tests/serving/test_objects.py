@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from infra.config.targets import serving_target
 from infra.serving import namespace_objects, objects
 from infra.serving.labels import TRACK_LABEL, object_labels, version_label
 from tests.serving.conftest import spec_of
@@ -10,7 +11,7 @@ NS = "serving"
 
 def test_cluster_service_ports_and_selector() -> None:
     spec = spec_of("prod")
-    svc = objects.cluster_service(spec, spec.servers[0], NS)
+    svc = objects.cluster_service(serving_target(spec), spec.servers[0], NS)
     assert svc["spec"]["type"] == "ClusterIP"
     assert [(p["name"], p["port"], p["appProtocol"]) for p in svc["spec"]["ports"]] == [
         ("grpc", 8500, "kubernetes.io/h2c"),
@@ -23,69 +24,75 @@ def test_cluster_service_ports_and_selector() -> None:
 
 def test_load_balancer_per_expose_setting() -> None:
     prod = spec_of("prod")
-    internal = objects.load_balancer_service(prod, prod.servers[0], NS)
+    internal = objects.load_balancer_service(serving_target(prod), prod.servers[0], NS)
     assert internal is not None
     assert internal["metadata"]["annotations"] == {
         "networking.gke.io/load-balancer-type": "Internal"
     }
-    assert objects.load_balancer_service(spec_of("dev"), spec_of("dev").servers[0], NS) is None
+    assert (
+        objects.load_balancer_service(serving_target(spec_of("dev")), spec_of("dev").servers[0], NS)
+        is None
+    )
     external = prod.model_copy(
         update={"serving": prod.serving.model_copy(update={"expose": "external"})}
     )
     # Rendered even without ranges: the policy pack, not the renderer, judges it.
-    open_lb = objects.load_balancer_service(external, external.servers[0], NS)
+    open_lb = objects.load_balancer_service(serving_target(external), external.servers[0], NS)
     assert open_lb is not None and "loadBalancerSourceRanges" not in open_lb["spec"]
     ranged = external.model_copy(
         update={
             "serving": external.serving.model_copy(update={"source_ranges": ["203.0.113.0/24"]})
         }
     )
-    lb = objects.load_balancer_service(ranged, ranged.servers[0], NS)
+    lb = objects.load_balancer_service(serving_target(ranged), ranged.servers[0], NS)
     assert lb is not None
     assert lb["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
     assert "annotations" not in lb["metadata"]
-    policy = objects.network_policy(ranged, ranged.servers[0], NS)
+    policy = objects.network_policy(serving_target(ranged), ranged.servers[0], NS)
     assert {"ipBlock": {"cidr": "203.0.113.0/24"}} in policy["spec"]["ingress"][0]["from"]
 
 
 def test_node_port_service_for_clusters_without_load_balancers() -> None:
     local = spec_of("local")
-    assert objects.node_port_service(local, local.servers[0], NS) is None
+    assert objects.node_port_service(serving_target(local), local.servers[0], NS) is None
     spec = with_serving(local, expose="nodeport", source_ranges=["172.18.0.0/16"])
     server = spec.servers[0]
-    assert objects.load_balancer_service(spec, server, NS) is None
-    svc = objects.node_port_service(spec, server, NS)
+    assert objects.load_balancer_service(serving_target(spec), server, NS) is None
+    svc = objects.node_port_service(serving_target(spec), server, NS)
     assert svc is not None
     assert svc["metadata"]["name"] == f"{server.name}-nodeport"
-    assert svc["metadata"]["labels"] == object_labels(spec, server)
+    assert svc["metadata"]["labels"] == object_labels(serving_target(spec), server)
     assert svc["spec"]["type"] == "NodePort"
     assert svc["spec"]["externalTrafficPolicy"] == "Local"
-    assert svc["spec"]["selector"] == objects.cluster_service(spec, server, NS)["spec"]["selector"]
+    assert (
+        svc["spec"]["selector"]
+        == objects.cluster_service(serving_target(spec), server, NS)["spec"]["selector"]
+    )
     # Unset node ports are Kubernetes' to allocate.
     assert [p["name"] for p in svc["spec"]["ports"]] == ["grpc", "http"]
     assert all("nodePort" not in p for p in svc["spec"]["ports"])
     # The node port's clients get through the namespace's default deny.
-    policy = objects.network_policy(spec, server, NS)
+    policy = objects.network_policy(serving_target(spec), server, NS)
     assert {"ipBlock": {"cidr": "172.18.0.0/16"}} in policy["spec"]["ingress"][0]["from"]
 
 
 def test_fixed_node_ports_land_on_their_ports() -> None:
     spec = with_serving(spec_of("local"), expose="nodeport", node_ports={"grpc": 30500})
-    svc = objects.node_port_service(spec, spec.servers[0], NS)
+    svc = objects.node_port_service(serving_target(spec), spec.servers[0], NS)
     assert svc is not None
     assert [(p["name"], p["port"], p.get("nodePort")) for p in svc["spec"]["ports"]] == [
         ("grpc", 8500, 30500),
         ("http", 8501, None),
     ]
     both = with_serving(spec, node_ports={"grpc": 30500, "http": 30501})
-    svc = objects.node_port_service(both, both.servers[0], NS)
+    svc = objects.node_port_service(serving_target(both), both.servers[0], NS)
     assert svc is not None
     assert [p["nodePort"] for p in svc["spec"]["ports"]] == [30500, 30501]
 
 
 def test_autoscaler_cpu_custom_metric_and_behavior() -> None:
     spec = spec_of("prod")
-    hpa = objects.autoscaler(spec, spec.servers[0], NS)["spec"]
+    hpa = objects.autoscaler(serving_target(spec), spec.servers[0], NS)["spec"]
     assert hpa["scaleTargetRef"] == {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -107,7 +114,9 @@ def test_autoscaler_cpu_custom_metric_and_behavior() -> None:
             "metric": {"type": "External", "name": "m", "target_average_value": "5"},
         },
     )
-    metrics = objects.autoscaler(external, external.servers[1], NS)["spec"]["metrics"]
+    metrics = objects.autoscaler(serving_target(external), external.servers[1], NS)["spec"][
+        "metrics"
+    ]
     assert metrics[1] == {
         "type": "External",
         "external": {
@@ -119,17 +128,17 @@ def test_autoscaler_cpu_custom_metric_and_behavior() -> None:
 
 def test_disruption_budget_only_from_two_replicas() -> None:
     prod = spec_of("prod")
-    pdb = objects.disruption_budget(prod, prod.servers[1], NS)
+    pdb = objects.disruption_budget(serving_target(prod), prod.servers[1], NS)
     assert pdb is not None
     assert pdb["spec"]["maxUnavailable"] == 1
     assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
     dev = spec_of("dev")
-    assert objects.disruption_budget(dev, dev.servers[0], NS) is None
+    assert objects.disruption_budget(serving_target(dev), dev.servers[0], NS) is None
 
 
 def test_network_policy_allows_named_callers_and_scrapers() -> None:
     prod = spec_of("prod")
-    policy = objects.network_policy(prod, prod.servers[0], NS)["spec"]
+    policy = objects.network_policy(serving_target(prod), prod.servers[0], NS)["spec"]
     callers, scrape = policy["ingress"]
     assert callers["from"] == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "api-gateway"}}},
@@ -140,28 +149,30 @@ def test_network_policy_allows_named_callers_and_scrapers() -> None:
         "kubernetes.io/metadata.name": "gmp-system"
     }
     local = spec_of("local")
-    assert objects.network_policy(local, local.servers[0], NS)["spec"]["ingress"] == []
+    assert (
+        objects.network_policy(serving_target(local), local.servers[0], NS)["spec"]["ingress"] == []
+    )
 
 
 def test_pod_monitoring_only_on_gke_with_monitoring() -> None:
     dev = spec_of("dev")
-    monitor = objects.pod_monitoring(dev, dev.servers[0], NS)
+    monitor = objects.pod_monitoring(serving_target(dev), dev.servers[0], NS)
     assert monitor is not None
     assert monitor["apiVersion"] == "monitoring.googleapis.com/v1"
     assert monitor["spec"]["endpoints"] == [
         {"port": "http", "path": "/monitoring/prometheus/metrics", "interval": "30s"}
     ]
     local = spec_of("local")
-    assert objects.pod_monitoring(local, local.servers[0], NS) is None
+    assert objects.pod_monitoring(serving_target(local), local.servers[0], NS) is None
 
 
 def test_service_account_identity() -> None:
     dev = spec_of("dev")
-    sa = objects.service_account(dev, dev.servers[0], NS)
+    sa = objects.service_account(serving_target(dev), dev.servers[0], NS)
     assert sa["automountServiceAccountToken"] is False
     assert "annotations" not in sa["metadata"]
     wi = with_server(dev, "tiny", gcp_service_account="r@p.iam.gserviceaccount.com")
-    sa = objects.service_account(wi, wi.servers[0], NS)
+    sa = objects.service_account(serving_target(wi), wi.servers[0], NS)
     assert sa["metadata"]["annotations"] == {
         "iam.gke.io/gcp-service-account": "r@p.iam.gserviceaccount.com"
     }
@@ -169,16 +180,16 @@ def test_service_account_identity() -> None:
 
 def test_namespace_enforces_restricted_pod_security() -> None:
     spec = spec_of("prod")
-    ns = namespace_objects.namespace(spec)
+    ns = namespace_objects.namespace(serving_target(spec))
     assert ns["metadata"]["name"] == "serving"
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    deny = namespace_objects.default_deny(spec, "serving")
+    deny = namespace_objects.default_deny(serving_target(spec), "serving")
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
 
 
 def test_labels() -> None:
     spec = spec_of("staging")
-    labels = object_labels(spec, spec.servers[0])
+    labels = object_labels(serving_target(spec), spec.servers[0])
     assert labels["app.kubernetes.io/version"] == "2.19.1"
     assert labels["app.kubernetes.io/part-of"] == "servestack"
     assert labels["env"] == "staging"

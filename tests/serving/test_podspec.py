@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.config import StackSpec
-from infra.platform.placement import ACCELERATOR_LABEL, NODE_POOL_LABEL
+from infra.config.placement import ACCELERATOR_LABEL, NODE_POOL_LABEL
+from infra.config.targets import serving_target
 from infra.serving.labels import TRACK_LABEL
 from infra.serving.objects import deployment
 from infra.serving.podspec import pod_template
@@ -21,7 +22,7 @@ IMAGE = image_ref("x")
 def pod(spec: StackSpec, index: int = 0, track: str = "stable") -> dict[str, Any]:
     server = spec.servers[index]
     return pod_template(
-        spec,
+        serving_target(spec),
         server,
         image=IMAGE,
         track="canary" if track == "canary" else "stable",
@@ -111,6 +112,7 @@ def test_pre_stop_uses_sleep_action_where_the_cluster_has_it() -> None:
     c = container(spec)
     assert c["lifecycle"] == {"preStop": {"sleep": {"seconds": 15}}}
     old = spec.model_copy(update={"kubernetes_version": "1.29"})
+    assert serving_target(old).kubernetes_minor == 29
     assert container(old)["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "15"]}}}
     template = pod(spec)["spec"]
     assert template["terminationGracePeriodSeconds"] == 45
@@ -139,7 +141,12 @@ def test_stable_deployment_leaves_replicas_to_the_autoscaler() -> None:
     spec = spec_of("prod")
     server = spec.servers[1]
     manifest = deployment(
-        spec, server, namespace="serving", image=IMAGE, track="stable", placement=None
+        serving_target(spec),
+        server,
+        namespace="serving",
+        image=IMAGE,
+        track="stable",
+        placement=None,
     )
     assert "replicas" not in manifest["spec"]
     assert manifest["spec"]["strategy"] == {
@@ -153,7 +160,12 @@ def test_canary_deployment_is_sized_by_weight() -> None:
     spec = spec_of("staging")
     server = spec.servers[1]
     manifest = deployment(
-        spec, server, namespace="serving", image=IMAGE, track="canary", placement=None
+        serving_target(spec),
+        server,
+        namespace="serving",
+        image=IMAGE,
+        track="canary",
+        placement=None,
     )
     assert manifest["metadata"]["name"] == "resnet-canary"
     assert manifest["spec"]["replicas"] == 1  # max(1, round(2 * 20 / 100))
@@ -162,7 +174,12 @@ def test_canary_deployment_is_sized_by_weight() -> None:
     assert labels["app.kubernetes.io/version"] == "resnet-4"
     big = with_server(spec, "resnet", autoscaling={"min": 10, "max": 20})
     canary = deployment(
-        big, big.servers[1], namespace="serving", image=IMAGE, track="canary", placement=None
+        serving_target(big),
+        big.servers[1],
+        namespace="serving",
+        image=IMAGE,
+        track="canary",
+        placement=None,
     )
     assert canary["spec"]["replicas"] == 2
 

@@ -1,0 +1,90 @@
+"""Checks across sections of the stack file (pools against servers, flavour against keys).
+
+Each raises `KeyedError` with the dotted key it belongs to; `StackSpec` runs them after the
+sections have validated on their own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from infra.config.errors import KeyedError
+
+if TYPE_CHECKING:
+    from infra.config.stack import StackSpec
+
+
+def check_flavour(spec: StackSpec) -> None:
+    if (spec.cluster is None) == (spec.local is None):
+        raise KeyedError("servestack:cluster", "set exactly one of cluster or local")
+    if spec.local is not None and spec.node_pools:
+        raise KeyedError("servestack:nodePools", "must be empty for a local stack")
+    if spec.cluster is not None:
+        if not spec.gcp_project:
+            raise KeyedError("gcp:project", "required for a GKE stack")
+        if not spec.gcp_region:
+            raise KeyedError("gcp:region", "required for a GKE stack")
+        if not spec.cluster.location.startswith(spec.gcp_region):
+            raise KeyedError(
+                "servestack:cluster.location",
+                f"must be in gcp:region {spec.gcp_region} (got {spec.cluster.location})",
+            )
+        if not spec.node_pools:
+            raise KeyedError("servestack:nodePools", "a GKE stack needs at least one pool")
+
+
+REGIONAL_ZONES = 3
+
+
+def check_pools(spec: StackSpec) -> None:
+    seen: set[str] = set()
+    for index, pool in enumerate(spec.node_pools):
+        key = f"servestack:nodePools[{index}]"
+        if pool.name in seen:
+            raise KeyedError(f"{key}.name", f"duplicate node pool name {pool.name!r}")
+        seen.add(pool.name)
+        # Per-zone bounds of a regional pool apply in each of GKE's default three zones.
+        zones = (
+            REGIONAL_ZONES
+            if pool.autoscaling.per_zone and spec.cluster is not None and spec.cluster.regional
+            else 1
+        )
+        if pool.max_gpus * zones > spec.gpu_budget:
+            per_zone = f" x {zones} zones" if zones > 1 else ""
+            raise KeyedError(
+                f"{key}.autoscaling.max",
+                f"pool can hold {pool.max_gpus * zones} GPUs (max {pool.autoscaling.max} x "
+                f"{pool.gpu.count if pool.gpu else 0}{per_zone}), more than "
+                f"servestack:gpuBudget {spec.gpu_budget}",
+            )
+
+
+def check_servers(spec: StackSpec) -> None:
+    seen: set[str] = set()
+    for index, server in enumerate(spec.servers):
+        key = f"servestack:servers[{index}]"
+        if server.name in seen:
+            raise KeyedError(f"{key}.name", f"duplicate server name {server.name!r}")
+        seen.add(server.name)
+        if spec.is_local:
+            if server.node_pool is not None:
+                raise KeyedError(f"{key}.nodePool", "a local stack has no node pools")
+            if server.resources.gpus:
+                raise KeyedError(f"{key}.resources.gpus", "a local stack is CPU only")
+            continue
+        pool = spec.pool(server.node_pool)
+        if pool is None:
+            names = ", ".join(p.name for p in spec.node_pools)
+            raise KeyedError(
+                f"{key}.nodePool",
+                f"unknown node pool {server.node_pool!r}; allowed: {names}",
+            )
+        if pool.gpu is None and server.resources.gpus:
+            raise KeyedError(f"{key}.resources.gpus", f"node pool {pool.name!r} has no GPU")
+        # A GPU pool's server without a GPU request is left to the policy pack's
+        # gpu-scheduling rule: it schedules, but wastes a GPU node.
+        if pool.gpu is not None and server.resources.gpus > pool.gpu.count:
+            raise KeyedError(
+                f"{key}.resources.gpus",
+                f"{server.resources.gpus} > {pool.gpu.count} GPUs per node in {pool.name!r}",
+            )

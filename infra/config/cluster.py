@@ -1,0 +1,187 @@
+"""The `cluster` section (a GKE cluster) and its alternative, the `local` section."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import SecretStr, WithJsonSchema, field_validator, model_validator
+
+from infra.config.shared import SECURE_VALUE_SCHEMA, Cidr, DnsLabel, IamRole, Rfc3339, Strict
+
+
+class ReleaseChannel(StrEnum):
+    RAPID = "RAPID"
+    REGULAR = "REGULAR"
+    STABLE = "STABLE"
+    EXTENDED = "EXTENDED"
+    UNSPECIFIED = "UNSPECIFIED"
+
+
+class NetworkSpec(Strict):
+    """VPC-native networking: a network created for the cluster unless existing ones are named."""
+
+    existing_network: str | None = None
+    """Existing VPC to use instead of creating one; needs existingSubnetwork."""
+    existing_subnetwork: str | None = None
+    """Existing subnet for the nodes; needs existingNetwork."""
+    subnet_cidr: Cidr = "10.10.0.0/20"
+    """Primary range of the created subnet: node IPs."""
+    pods_cidr: Cidr = "10.16.0.0/14"
+    """Secondary range for pod IPs; size it for max nodes x pods per node."""
+    services_cidr: Cidr = "10.20.0.0/20"
+    """Secondary range for Service cluster IPs."""
+
+    @model_validator(mode="after")
+    def _existing_pair(self) -> Self:
+        if (self.existing_network is None) != (self.existing_subnetwork is None):
+            raise ValueError("existingNetwork and existingSubnetwork go together")
+        return self
+
+
+class AuthorizedNetwork(Strict):
+    name: str
+    """Display name of the network (e.g. corp-vpn), shown in the GKE console."""
+    cidr: Cidr
+    """Source range allowed to reach the cluster's control plane."""
+
+
+class PrivateClusterSpec(Strict):
+    enabled: bool = True
+    """Nodes get no public IPs; turn off only for throwaway clusters."""
+    master_cidr: Cidr = "172.16.0.0/28"
+    """/28 range for the control plane's private endpoint; unique in the VPC."""
+    private_endpoint: bool = False
+    """Control plane reachable only from inside the VPC (no public endpoint)."""
+
+
+def _end_after_start(start: str, end: str) -> None:
+    if datetime.fromisoformat(end) <= datetime.fromisoformat(start):
+        raise ValueError(f"end: must be after start ({end} <= {start})")
+
+
+class MaintenanceExclusion(Strict):
+    name: str
+    """Name of the freeze (e.g. year-end-freeze)."""
+    start: Rfc3339
+    """Start of the freeze, RFC 3339 UTC time."""
+    end: Rfc3339
+    """End of the freeze, RFC 3339 UTC time."""
+    scope: Literal["NO_UPGRADES", "NO_MINOR_UPGRADES", "NO_MINOR_OR_NODE_UPGRADES"] = "NO_UPGRADES"
+    """Which upgrades the freeze blocks."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _end_after_start(self.start, self.end)
+        return self
+
+
+class MaintenanceSpec(Strict):
+    """A recurring window in RFC 5545 RRULE form, with optional exclusions."""
+
+    start: Rfc3339 = "2026-01-03T02:00:00Z"
+    """Start of the first window, RFC 3339 UTC; the recurrence repeats it."""
+    end: Rfc3339 = "2026-01-03T08:00:00Z"
+    """End of the first window, RFC 3339 UTC; sets how long each window lasts."""
+    recurrence: str = "FREQ=WEEKLY;BYDAY=SA,SU"
+    """RFC 5545 RRULE repeating the window, e.g. FREQ=WEEKLY;BYDAY=SA,SU."""
+    exclusions: list[MaintenanceExclusion] = []
+    """Periods in which GKE must not upgrade (release freezes)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _end_after_start(self.start, self.end)
+        return self
+
+    @field_validator("recurrence")
+    @classmethod
+    def _rrule(cls, value: str) -> str:
+        if not value.startswith("FREQ="):
+            raise ValueError("must be an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=SA,SU")
+        return value
+
+
+class ClusterSpec(Strict):
+    name: DnsLabel
+    """GKE cluster name, unique within the project."""
+    location: str
+    """Region (regional cluster, three zones) or zone; must lie in gcp:region."""
+    release_channel: ReleaseChannel = ReleaseChannel.REGULAR
+    """GKE release channel: how soon the cluster gets new versions."""
+    network: NetworkSpec = NetworkSpec()
+    """VPC, subnet and secondary ranges of the cluster."""
+    private: PrivateClusterSpec = PrivateClusterSpec()
+    """Private nodes and control-plane endpoint settings."""
+    master_authorized_networks: list[AuthorizedNetwork] = []
+    """Only these ranges reach the control plane; empty: no restriction."""
+    workload_identity: bool = True
+    """Pods act as Google service accounts without key files."""
+    shielded_nodes: bool = True
+    """Shielded GKE nodes (verified boot and node identity)."""
+    dataplane_v2: bool = True
+    """Dataplane V2 enforces NetworkPolicy; off: the Calico add-on does."""
+    network_policy: bool = True
+    """Enforce NetworkPolicy; may be off only without dataplaneV2, which always enforces."""
+    node_service_account_roles: list[IamRole] = []
+    """Extra project roles of the node service account, e.g. roles/logging.logWriter."""
+    managed_prometheus: bool = True
+    """Google Managed Prometheus, which scrapes serving metrics."""
+    maintenance: MaintenanceSpec = MaintenanceSpec()
+    """When GKE may upgrade the cluster and its nodes."""
+    binary_authorization: bool = False
+    """Enforce the project's Binary Authorization policy on images."""
+    secrets_encryption_key: str | None = None
+    """KMS key id to encrypt Kubernetes Secrets at rest; unset: Google key."""
+    deletion_protection: bool = True
+    """Refuse to delete the cluster, and keep it if removed from the stack."""
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]+-[a-z]+\d(-[a-z])?", value):
+            raise ValueError("must be a GCP region (europe-west4) or zone (europe-west4-a)")
+        return value
+
+    @field_validator("secrets_encryption_key")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        pattern = r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+"
+        if value is not None and not re.fullmatch(pattern, value):
+            raise ValueError("must be a KMS key id projects/P/locations/L/keyRings/R/cryptoKeys/K")
+        return value
+
+    @field_validator("node_service_account_roles")
+    @classmethod
+    def _unique_roles(cls, value: list[str]) -> list[str]:
+        twice = sorted({role for role in value if value.count(role) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once")
+        return value
+
+    @model_validator(mode="after")
+    def _enforcement(self) -> Self:
+        if self.dataplane_v2 and not self.network_policy:
+            raise ValueError(
+                "networkPolicy: Dataplane V2 always enforces NetworkPolicy; "
+                "set dataplaneV2: false to turn enforcement off"
+            )
+        return self
+
+    @property
+    def regional(self) -> bool:
+        return not re.fullmatch(r".+-[a-z]", self.location)
+
+
+class LocalSpec(Strict):
+    """The `local` flavour: an existing kubeconfig context and a local registry, no GCP."""
+
+    kubeconfig_context: str
+    """kubeconfig context of the local cluster to deploy to."""
+    kubeconfig_path: str | None = None
+    """kubeconfig file to read; unset: the default (KUBECONFIG or ~/.kube)."""
+    registry: str = "localhost:5001"
+    """host:port of the local registry the images are pushed to."""
+    registry_password: Annotated[SecretStr, WithJsonSchema(SECURE_VALUE_SCHEMA)] | None = None
+    """Password for the local registry; set it as a secure value."""

@@ -1,0 +1,154 @@
+"""Small frozen inputs of the components, each built once from the `StackSpec`.
+
+A component or builder takes the part of the stack it acts on (a pool, a server) plus one
+of these targets, never the whole spec: a node-pool or serving test builds its target
+directly, without a stack file. Which stack keys feed which field is decided here alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra.config.cluster import ClusterSpec, LocalSpec
+from infra.config.nodepools import NodePoolSpec
+from infra.config.registry import RegistrySpec
+from infra.config.serving import AllowFrom, Expose, NodePorts
+from infra.config.shared import StackLabels
+from infra.config.stack import StackSpec
+
+
+@dataclass(frozen=True)
+class GcpTarget:
+    """Where the stack's GCP resources go and the labels they carry."""
+
+    project: str
+    """GCP project of every resource (`gcp:project`)."""
+    region: str
+    """GCP region of the subnet and the registry (`gcp:region`)."""
+    labels: StackLabels
+    """Stack labels, put on every GCP resource that takes labels."""
+
+
+@dataclass(frozen=True)
+class PoolTarget:
+    """What a node pool needs to know about the cluster it joins."""
+
+    project: str
+    """GCP project of the cluster."""
+    location: str
+    """Region or zone of the cluster; the pool lives there too."""
+    cluster_name: str
+    """Name of the cluster: names the node service account and the nodes' network tag."""
+    labels: StackLabels
+    """Stack labels, put on the nodes and on their Compute Engine resources."""
+    workload_identity: bool
+    """The cluster runs Workload Identity, so nodes serve the GKE metadata server."""
+
+
+@dataclass(frozen=True)
+class GkeTarget:
+    """The GKE flavour of a stack: cluster, node pools and registry in one GCP project."""
+
+    gcp: GcpTarget
+    """Project, region and labels of the GCP resources."""
+    cluster: ClusterSpec
+    """The stack file's `cluster` section."""
+    node_pools: tuple[NodePoolSpec, ...]
+    """The stack file's `nodePools`, in stack-file order."""
+    registry: RegistrySpec
+    """The stack file's `registry` section."""
+
+    @property
+    def pools(self) -> PoolTarget:
+        """The input every node pool of this cluster shares."""
+        return PoolTarget(
+            project=self.gcp.project,
+            location=self.cluster.location,
+            cluster_name=self.cluster.name,
+            labels=self.gcp.labels,
+            workload_identity=self.cluster.workload_identity,
+        )
+
+
+@dataclass(frozen=True)
+class ServingTarget:
+    """What every model server of the stack shares: namespace, labels, exposure, monitoring."""
+
+    namespace: str
+    """Kubernetes namespace of the model servers."""
+    labels: StackLabels
+    """Stack labels, put on every Kubernetes object."""
+    expose: Expose
+    """How clients reach the servers: cluster, internal, external or nodeport."""
+    monitoring: bool
+    """The servers export Prometheus metrics (`serving.monitoring`)."""
+    managed_prometheus: bool
+    """The cluster runs Google Managed Prometheus, which scrapes those metrics."""
+    kubernetes_minor: int
+    """Minor version of the cluster's Kubernetes release (1.33 -> 33)."""
+    tf_serving_version: str
+    """tensorflow/serving release of the images: the objects' app.kubernetes.io/version."""
+    source_ranges: tuple[str, ...] = ()
+    """Ranges let through to the load balancer or node port."""
+    allow_from: AllowFrom = field(default_factory=AllowFrom)
+    """Callers let through the namespace's default-deny network policy."""
+    node_ports: NodePorts | None = None
+    """Fixed node ports with expose nodeport; None: Kubernetes picks."""
+
+    @property
+    def scraped(self) -> bool:
+        """Managed Prometheus scrapes the servers: they export metrics and GMP runs."""
+        return self.monitoring and self.managed_prometheus
+
+
+def gke_cluster(spec: StackSpec) -> ClusterSpec:
+    """The cluster section of a GKE stack (the loader guarantees it exists there)."""
+    if spec.cluster is None:
+        raise ValueError(f"stack {spec.stack!r} has no cluster section")
+    return spec.cluster
+
+
+def gcp_target(spec: StackSpec) -> GcpTarget:
+    """Project, region and labels of a GKE stack (the loader guarantees both keys there)."""
+    if not spec.gcp_project:
+        raise ValueError(f"stack {spec.stack!r} has no gcp:project")
+    if not spec.gcp_region:
+        raise ValueError(f"stack {spec.stack!r} has no gcp:region")
+    return GcpTarget(project=spec.gcp_project, region=spec.gcp_region, labels=spec.labels)
+
+
+def gke_target(spec: StackSpec) -> GkeTarget:
+    """The GKE side of a stack; ValueError for a local stack (the loader keeps them apart)."""
+    return GkeTarget(
+        gcp=gcp_target(spec),
+        cluster=gke_cluster(spec),
+        node_pools=tuple(spec.node_pools),
+        registry=spec.registry,
+    )
+
+
+def platform_target(spec: StackSpec) -> GkeTarget | LocalSpec:
+    """What the platform stands on: a GKE target, or the local cluster and registry."""
+    return spec.local if spec.local is not None else gke_target(spec)
+
+
+def pool_target(spec: StackSpec) -> PoolTarget:
+    """What every node pool of a GKE stack shares."""
+    return gke_target(spec).pools
+
+
+def serving_target(spec: StackSpec) -> ServingTarget:
+    """What every model server of a stack shares, GKE or local."""
+    serving = spec.serving
+    return ServingTarget(
+        namespace=serving.namespace,
+        labels=spec.labels,
+        expose=serving.expose,
+        monitoring=serving.monitoring,
+        managed_prometheus=spec.cluster is not None and spec.cluster.managed_prometheus,
+        source_ranges=tuple(serving.source_ranges),
+        allow_from=serving.allow_from,
+        node_ports=serving.node_ports,
+        kubernetes_minor=int(spec.kubernetes_version.split(".")[1]),
+        tf_serving_version=spec.images.tf_serving_version,
+    )
