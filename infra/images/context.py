@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -236,9 +237,9 @@ def _config_entries(
     return entries
 
 
-def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
-    """Every version a server bakes is in the model lock, from its source: before any resource."""
-    locks = read_lock(root)
+def stack_versions(spec: StackSpec) -> Iterator[tuple[str, ModelSpec, int]]:
+    """(stack-file key, model, version) of every version the stack's images bake, canaries
+    included; servers with a prebuilt image bake nothing."""
     for index, server in enumerate(spec.servers):
         if server.image is not None:
             continue
@@ -247,7 +248,14 @@ def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
             if server.canary is not None and server.canary_model == model:
                 versions.add(server.canary.version)
             for version in sorted(versions):
-                _baked(spec, locks, model, version, root, _key(index, m_index), file)
+                yield _key(index, m_index), model, version
+
+
+def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
+    """Every version a server bakes is in the model lock, from its source: before any resource."""
+    locks = read_lock(root)
+    for key, model, version in stack_versions(spec):
+        _baked(spec, locks, model, version, root, key, file)
 
 
 def verify_models(spec: StackSpec, context: BuildContext) -> None:
