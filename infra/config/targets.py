@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from infra.config.cluster import ClusterSpec, LocalSpec
 from infra.config.nodepools import NodePoolSpec
-from infra.config.registry import RegistrySpec
+from infra.config.registry import ImagesSpec, RegistrySpec
+from infra.config.servers import ServerSpec
 from infra.config.serving import AllowFrom, Expose, NodePorts
 from infra.config.shared import StackLabels
 from infra.config.stack import StackSpec
@@ -152,3 +153,41 @@ def serving_target(spec: StackSpec) -> ServingTarget:
         kubernetes_minor=int(spec.kubernetes_version.split(".")[1]),
         tf_serving_version=spec.images.tf_serving_version,
     )
+
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """What a model image needs of its stack: names for errors and paths, image settings."""
+
+    stack: str
+    """Stack name: names the stack file in errors and the build-context directory."""
+    images: ImagesSpec
+    """The stack file's `images` section: TF Serving version, platform, push, cache."""
+    model_store: str
+    """Directory, relative to the project root, where fetched model versions are."""
+    local: LocalSpec | None
+    """The local registry's credentials on the `local` stack; None on GKE stacks."""
+
+
+@dataclass(frozen=True)
+class ServerImage:
+    """One model server as its image sees it."""
+
+    server: ServerSpec
+    """The server: its models, versions, canary and batching."""
+    index: int
+    """Position in `servers`, so errors name `servestack:servers[i]...`."""
+    gpu: bool
+    """The server's node pool has GPUs: the image builds on TF Serving's -gpu base."""
+
+
+def image_target(spec: StackSpec) -> ImageTarget:
+    return ImageTarget(
+        stack=spec.stack, images=spec.images, model_store=spec.model_store, local=spec.local
+    )
+
+
+def server_image(spec: StackSpec, server: ServerSpec) -> ServerImage:
+    pool = spec.pool(server.node_pool)
+    index = next(i for i, s in enumerate(spec.servers) if s.name == server.name)
+    return ServerImage(server=server, index=index, gpu=pool is not None and pool.gpu is not None)
