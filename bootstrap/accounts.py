@@ -291,3 +291,60 @@ def accounts(targets: Sequence[Target]) -> dict[str, str]:
     found[CANARY] = "servestack canary analyser (monitoring read)"
     found[PUBLISHER] = "servestack model publisher (create-only uploads)"
     return dict(sorted(found.items()))
+
+
+IAM_GRANT_TYPES = frozenset(
+    {
+        "gcp:projects/iAMMember:IAMMember",
+        "gcp:serviceaccount/iAMMember:IAMMember",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+    }
+)
+_LABELS = {
+    PREVIEWER: "previewer",
+    DRIFT: "drift checker",
+    CANARY: "canary analyser",
+    PUBLISHER: "model publisher",
+}
+
+
+def principal(member: str) -> str:
+    """The row of docs/iam.md a member belongs to: a kind of principal, not one identity."""
+    kind, _, rest = member.partition(":")
+    if kind == "principalSet":
+        attribute = rest.rsplit("/", 2)[-2:]
+        if attribute[0] == "attribute.environment":
+            return "GitHub deploy jobs (environment = stack)"
+        if attribute[0] == "attribute.workflow":
+            return f"GitHub {attribute[1]} workflow"
+    if kind == "serviceAccount":
+        account, _, domain = rest.partition("@")
+        if domain == "container-engine-robot.iam.gserviceaccount.com":
+            return "GKE service agent"
+        if account in _LABELS:
+            return _LABELS[account]
+        if account.startswith(f"{PREFIX}-deploy-"):
+            return "deployer (one per stack)"
+        if account.endswith("-nodes"):
+            return "node account (one per stack)"
+    if kind in {"group", "user", "domain"}:
+        return "modelPublishers (bootstrap config)"
+    return f"unknown principal {member}"
+
+
+def scope(resource_type: str, inputs: dict[str, object], state_bucket: str) -> str:
+    """The "On" column of docs/iam.md for one captured grant."""
+    if resource_type == "gcp:projects/iAMMember:IAMMember":
+        return "project"
+    if resource_type == "gcp:storage/bucketIAMMember:BucketIAMMember":
+        return "state bucket" if inputs.get("bucket") == state_bucket else "model bucket"
+    if resource_type == "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember":
+        key = str(inputs.get("cryptoKeyId", ""))
+        return "Pulumi secrets key" if "/cryptoKeys/pulumi-" in key else "GKE secrets key"
+    if resource_type == "gcp:serviceaccount/iAMMember:IAMMember":
+        return "service account"
+    if resource_type == "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember":
+        return "repository"
+    return f"unknown scope {resource_type}"

@@ -28,6 +28,8 @@ class BootstrapMocks(RealisticMocks):
         resource_id, state = super().new_resource(args)
         inputs = dict(args.inputs)
         project = str(inputs.get("project") or self.project)
+        if args.typ == "gcp:serviceaccount/account:Account":
+            return resource_id, {**state, "name": resource_id}  # projects/P/serviceAccounts/E
         if args.typ == "gcp:storage/bucket:Bucket":
             name = str(inputs["name"])
             return name, {
