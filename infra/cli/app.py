@@ -95,7 +95,7 @@ def preview(
     """Preview stacks. With --offline: exit 0 clean, 1 mandatory policy violation, 2 bad config."""
     root = project_root()
     if bootstrap is not None:
-        _preview_bootstrap(root, [bootstrap], offline, stack or all_stacks, json_out)
+        _preview_bootstrap(root, [bootstrap], offline, stack is not None or all_stacks, json_out)
     stacks = select_stacks(root, stack, all_stacks)
     if not offline:
         from infra.cli.ops import run_automation
