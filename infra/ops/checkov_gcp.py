@@ -68,6 +68,18 @@ def config_skips(text: str) -> dict[str, str]:
     return skips
 
 
+BOOTSTRAP_SCOPE = "bootstrap: "
+
+
+def scoped_skips(skips: Mapping[str, str], bootstrap: bool) -> dict[str, str]:
+    """The config skips that hold for one plan: `bootstrap:` reasons for the day-0 plan only."""
+    return {
+        check: reason.removeprefix(BOOTSTRAP_SCOPE)
+        for check, reason in skips.items()
+        if bootstrap or not reason.startswith(BOOTSTRAP_SCOPE)
+    }
+
+
 def stack_skips(spec: StackSpec | None) -> dict[str, str]:
     """Checks a stack file turns off on purpose; the reason follows its setting."""
     skips: dict[str, str] = {}
@@ -200,7 +212,7 @@ def judge(
         StackReport(
             stack=stack,
             results=by_file.get(path.name, []),
-            skipped={**config_skips(config_text), **stack_skips(spec)},
+            skipped={**scoped_skips(config_skips(config_text), spec is None), **stack_skips(spec)},
             parsing_errors=int(summary.get("parsing_errors", 0)),
         )
         for stack, (spec, path) in plans.items()
