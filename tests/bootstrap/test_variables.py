@@ -61,3 +61,26 @@ def test_gh_lines_set_every_variable_once(bootstrap_plan: Plan) -> None:
         assert "--repo acme/servestack" in line
     table = bootstrap_plan.outputs["githubVariablesTable"]
     assert all(f"`{key.rsplit('/', 1)[-1]}`" in table for key in keys)
+
+
+def test_the_federated_workflows_are_the_ones_using_the_accounts(bootstrap_plan: Plan) -> None:
+    """The previewer and drift checker are bound to GitHub's `workflow` claim (the workflow's
+    `name:`), so each binding must name the workflow that reads that account's variable."""
+    import yaml
+
+    from bootstrap.program import WORKFLOW_DRIFT, WORKFLOW_PREVIEW
+
+    bound = {
+        r.inputs["member"].rsplit("/", 1)[-1]
+        for r in bootstrap_plan.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+        if "/attribute.workflow/" in r.inputs["member"]
+    }
+    assert bound == {WORKFLOW_PREVIEW, WORKFLOW_DRIFT}
+    readers = workflow_variables()
+    for variable, workflow in (
+        ("GCP_PREVIEW_SERVICE_ACCOUNT", WORKFLOW_PREVIEW),
+        ("GCP_DRIFT_SERVICE_ACCOUNT", WORKFLOW_DRIFT),
+    ):
+        (file,) = readers[variable]
+        doc = yaml.safe_load((ROOT / ".github/workflows" / file).read_text(encoding="utf-8"))
+        assert doc["name"] == workflow, file
