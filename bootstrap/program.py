@@ -36,6 +36,8 @@ from bootstrap.targets import Target
 # The home project runs the backend, the keys and the federation.
 HOME_APIS = (
     "cloudkms.googleapis.com",
+    # Enabled by hand before the first run (README); declared so that it stays on.
+    "cloudresourcemanager.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",  # google-github-actions/auth impersonates the accounts
     "sts.googleapis.com",  # exchanges the GitHub OIDC token for a federated token
