@@ -38,7 +38,24 @@ def load(root: Path, config: StackConfig) -> tuple[BootstrapSpec, list[Target]]:
             "servestack-bootstrap:stacks",
             f"no stack file stacks/Pulumi.{missing[0]}.yaml",
         )
-    return spec, load_targets(root, safe_order(spec.stacks))
+    targets = load_targets(root, safe_order(spec.stacks))
+    home_ring = (spec.gcp_project, spec.kms.location, spec.kms.key_ring)
+    for target in targets:
+        ref = target.secrets_key
+        if ref is not None and (ref.project, ref.location, ref.ring) == home_ring:
+            raise ConfigError(
+                f"stacks/Pulumi.{target.stack}.yaml",
+                "servestack:cluster.secretsEncryptionKey",
+                f"key ring {ref.ring_id} holds the Pulumi secrets keys; name another ring",
+            )
+        if ref is not None and target.project != ref.project:
+            raise ConfigError(
+                f"stacks/Pulumi.{target.stack}.yaml",
+                "servestack:cluster.secretsEncryptionKey",
+                f"the bootstrap creates this key in the stack's own project {target.project}; "
+                "name a key there",
+            )
+    return spec, targets
 
 
 def load_runtime(root: Path) -> tuple[BootstrapSpec, list[Target]]:

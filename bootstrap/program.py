@@ -61,6 +61,16 @@ def pulumi_keys(spec: BootstrapSpec, targets: list[Target]) -> dict[str, str]:
     return {t.stack: f"{ring}/cryptoKeys/{builders.pulumi_key_name(t.stack)}" for t in targets}
 
 
+def gke_key_rings(targets: list[Target]) -> dict[tuple[str, str, str], list[str]]:
+    """(project, location, ring) -> the GKE secrets keys the stack files name in it."""
+    rings: dict[tuple[str, str, str], set[str]] = {}
+    for target in targets:
+        ref = target.secrets_key
+        if ref is not None:
+            rings.setdefault((ref.project, ref.location, ref.ring), set()).add(ref.key)
+    return {ring: sorted(keys) for ring, keys in sorted(rings.items())}
+
+
 def plan_grants(spec: BootstrapSpec, targets: list[Target]) -> list[acl.Grant]:
     keys = pulumi_keys(spec, targets)
     model_buckets = sorted({b for t in targets for b in t.model_buckets})
@@ -153,30 +163,23 @@ def main(root: Path, spec: BootstrapSpec, targets: list[Target]) -> dict[str, An
         pid: secrets.keys[builders.pulumi_key_name(stack)]
         for stack, pid in pulumi_keys(spec, targets).items()
     }
-    for target in targets:
-        ref = target.secrets_key
-        if ref is None:
-            continue
-        same_ring = (ref.project, ref.location, ref.ring) == (
-            home,
-            spec.kms.location,
-            spec.kms.key_ring,
-        )
-        if same_ring:
-            raise ValueError(f"{target.stack}: name the GKE secrets key in its own key ring")
+    for (project, location, ring), names in gke_key_rings(targets).items():
         gke = Keys(
-            f"gke-{target.stack}",
+            f"gke-{project}-{ring}",
             KeysArgs(
-                project=ref.project,
-                location=ref.location,
-                ring=ref.ring,
-                keys=[ref.key],
+                project=project,
+                location=location,
+                ring=ring,
+                keys=names,
                 rotation_days=spec.kms.rotation_days,
                 labels=labels,
-                kms_api=apis[ref.project].services["cloudkms.googleapis.com"],
+                kms_api=apis[project].services["cloudkms.googleapis.com"],
             ),
         )
-        key_by_id[ref.id] = gke.keys[ref.key]
+        for name in names:
+            key_by_id[
+                f"projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{name}"
+            ] = gke.keys[name]
     home_number = _number(home)
     federation = GithubFederation(
         "github",

@@ -73,3 +73,31 @@ def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
         "bootstrap/stacks/Pulumi.acme.yaml: servestack-bootstrap:github.repositoryId:"
     )
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "projects/acme-ml-serving-ops/locations/europe-west4/keyRings/servestack/cryptoKeys/x",
+            "holds the Pulumi secrets keys",
+        ),
+        (
+            "projects/elsewhere/locations/europe-west4/keyRings/gke/cryptoKeys/x",
+            "in the stack's own project acme-ml-serving-prod",
+        ),
+    ],
+)
+def test_gke_key_must_be_one_the_bootstrap_can_create(
+    tmp_path: Path, key: str, message: str
+) -> None:
+    root = project(tmp_path, GOOD)
+    prod = root / "stacks/Pulumi.prod.yaml"
+    text = prod.read_text(encoding="utf-8")
+    old = "projects/acme-ml-serving-prod/locations/europe-west4/keyRings/gke/cryptoKeys/"
+    assert old in text
+    prod.write_text(text.replace(old, key), encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load(root, read_config(root, "acme"))
+    assert caught.value.file == "stacks/Pulumi.prod.yaml"
+    assert caught.value.key == "servestack:cluster.secretsEncryptionKey"
