@@ -64,7 +64,7 @@ def run_bootstrap_offline(root: Path, stack: str, *, with_policies: bool = True)
     config = read_config(root, stack)
     spec, targets = load(root, config)
     mocks = BootstrapMocks(spec.gcp_project, spec.kms.location)
-    resources, outputs = run_program(PROJECT, config, mocks, lambda: main(root, spec, targets))
+    resources, outputs = run_program(PROJECT, config, mocks, lambda: main(spec, targets))
     plan = Plan(
         project=PROJECT, stack=stack, file=config.file, resources=resources, outputs=outputs
     )

@@ -6,7 +6,6 @@ preview runs under the mock monitor; it returns the stack outputs.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -117,7 +116,7 @@ def _principal(number: pulumi.Output[str], attribute: str, value: str) -> pulumi
     return number.apply(lambda n: builders.principal_set(n, attribute, value))
 
 
-def main(root: Path, spec: BootstrapSpec, targets: list[Target]) -> dict[str, Any]:
+def main(spec: BootstrapSpec, targets: list[Target]) -> dict[str, Any]:
     """Declare everything day 0 needs; return the stack outputs."""
     labels = dict(sorted(spec.labels.items()))
     home = spec.gcp_project
