@@ -157,3 +157,24 @@ def test_every_child_is_parented_to_its_component(bootstrap_plan: Plan) -> None:
         assert r.parent, r.urn
         if r.custom:
             assert "servestack-bootstrap:index:" in r.parent, r.urn
+
+
+def test_the_pulumi_entry_point_declares_the_same_plan(bootstrap_plan: Plan) -> None:
+    """bootstrap/__main__.py, as `pulumi up` runs it: config read from the engine's settings."""
+    import runpy
+
+    from bootstrap.config import PROJECT
+    from bootstrap.loader import load, read_config
+    from bootstrap.preview import BootstrapMocks
+    from infra.preview.engine import run_program
+
+    config = read_config(ROOT, bootstrap_plan.stack)
+    spec, _ = load(ROOT, config)
+
+    def program() -> dict[str, object]:
+        runpy.run_path(str(ROOT / "bootstrap" / "__main__.py"), run_name="__main__")
+        return {}
+
+    mocks = BootstrapMocks(spec.gcp_project, spec.kms.location)
+    resources, _ = run_program(PROJECT, config, mocks, program)
+    assert [r.to_json() for r in resources] == [r.to_json() for r in bootstrap_plan.resources]
