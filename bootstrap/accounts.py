@@ -71,8 +71,7 @@ def deployer_grants(target: Target, state_bucket: str, secrets_key: str) -> list
             PROJECT,
             project,
             "apply the stack's Kubernetes objects (namespace, workloads, services, "
-            "autoscalers, disruption budgets, network policies); holds "
-            "container.clusters.connect for the DNS-based control-plane endpoint",
+            "autoscalers, disruption budgets, network policies)",
         ),
         Grant(
             who,
@@ -159,8 +158,7 @@ def reviewer_grants(
                 PROJECT,
                 t.project,
                 "pulumi preview dry-runs the Kubernetes objects server-side, which is "
-                "authorised like a write; holds container.clusters.connect for the DNS "
-                "endpoint. Same-repository pull requests only",
+                "authorised like a write. Same-repository pull requests only",
             ),
             Grant(
                 PREVIEWER,
