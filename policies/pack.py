@@ -8,6 +8,7 @@ from policies import (
     cluster,
     containers,
     cost,
+    day0,
     exposure,
     iam,
     images,
@@ -30,4 +31,5 @@ POLICIES: list[Policy] = [
     *iam.POLICIES,
     *cost.POLICIES,
     *labels.POLICIES,
+    *day0.POLICIES,
 ]

@@ -44,6 +44,14 @@ _KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Service": ("spec.type",),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ("spec.minReplicas", "spec.maxReplicas"),
     "kubernetes:policy/v1:PodDisruptionBudget": ("spec.maxUnavailable",),
+    # The bootstrap's (bootstrap/).
+    "gcp:projects/service:Service": ("project", "service"),
+    "gcp:storage/bucket:Bucket": ("location", "versioning.enabled", "publicAccessPrevention"),
+    "gcp:kms/cryptoKey:CryptoKey": ("rotationPeriod",),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("role",),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": ("bucket", "role"),
+    "gcp:serviceaccount/iAMMember:IAMMember": ("role",),
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": ("attributeCondition",),
 }
 
 
