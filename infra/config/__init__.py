@@ -68,7 +68,14 @@ from infra.config.shared import (
     stack_file,
 )
 from infra.config.stack import StackSpec
-from infra.config.targets import GcpTarget, GkeTarget, PoolTarget, ServingTarget
+from infra.config.targets import (
+    GcpTarget,
+    GkeTarget,
+    ImageTarget,
+    PoolTarget,
+    ServerImage,
+    ServingTarget,
+)
 
 __all__ = [
     "GPU_MACHINE_FAMILIES",
@@ -94,6 +101,7 @@ __all__ = [
     "GpuSharing",
     "GpuSpec",
     "IamRole",
+    "ImageTarget",
     "ImagesSpec",
     "KeyedError",
     "LabelValue",
@@ -117,6 +125,7 @@ __all__ = [
     "Rfc3339",
     "RolloutSpec",
     "ServerAutoscaling",
+    "ServerImage",
     "ServerSpec",
     "ServingSpec",
     "ServingTarget",
