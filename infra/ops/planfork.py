@@ -38,6 +38,7 @@ PRELOAD: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pulumi_gcp.artifactregistry", ("Repository", "RepositoryIamMember")),
     ("pulumi_gcp.organizations", ("get_client_config",)),
     ("pulumi_kubernetes", ("Provider",)),
+    ("pulumi_kubernetes.meta.v1", ()),  # output types, loaded while outputs resolve
     ("pulumi_kubernetes.core.v1", ("Namespace", "Service", "ServiceAccount")),
     ("pulumi_kubernetes.apps.v1", ("Deployment",)),
     ("pulumi_kubernetes.autoscaling.v2", ("HorizontalPodAutoscaler",)),
@@ -144,7 +145,8 @@ def run_jobs(
 # ---------------------------------------------------------------- the helper's side
 
 
-def _preload() -> None:
+def preload() -> None:
+    """Import every PRELOAD module and touch its classes (the import floor of a plan)."""
     import importlib
 
     for module, names in PRELOAD:
@@ -226,5 +228,5 @@ def _serve(spec: dict[str, Any]) -> None:
 if __name__ == "__main__":
     # Run by path: drop this file's directory from the path so no tree's package leaks in.
     sys.path.pop(0)
-    _preload()
+    preload()
     _serve(json.loads(sys.stdin.read()))
