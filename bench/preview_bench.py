@@ -90,9 +90,20 @@ def measure(command: list[str]) -> tuple[float, float]:
     return seconds, kilobytes / 1024
 
 
-def median_of(command: list[str]) -> tuple[float, float]:
-    samples = [measure(command) for _ in range(RUNS)]
-    return statistics.median(s for s, _ in samples), max(m for _, m in samples)
+def medians(commands: dict[str, list[str]]) -> dict[str, tuple[float, float]]:
+    """Median seconds and peak MiB per command over RUNS rounds of every command in turn.
+
+    Interleaving rounds (rather than RUNS of one command, then the next) spreads a busy
+    spell on a shared machine over all figures, so ratios from one run stay comparable.
+    """
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(RUNS):
+        for name, command in commands.items():
+            samples[name].append(measure(command))
+    return {
+        name: (statistics.median(s for s, _ in got), max(m for _, m in got))
+        for name, got in samples.items()
+    }
 
 
 def record_floor(preview_args: list[str], out: Path) -> Path:
@@ -129,59 +140,62 @@ def target(what: str, ratio: float, limit: float) -> None:
     print(f"target: {what}: {ratio:.2f}x, {'met' if ratio <= limit else 'missed'}")
 
 
-def row(what: str, seconds: float, floor: float, memory: float) -> None:
-    print(f"{what:<30}{seconds:>9.2f}{seconds / floor:>9.2f}{memory:>10.0f}")
-
-
 def main() -> None:
     python = sys.executable
-    preview = [python, "-m", "infra.cli.app", "preview", "--offline"]
+    cli = [python, "-m", "infra.cli.app"]
+    preview = [*cli, "preview", "--offline"]
     from infra.preview.stackfile import available_stacks
 
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"{now}, commit {revision()}")
     version = sys.version.split()[0]
     print(f"median of {RUNS} fresh processes each, {os.cpu_count()} CPUs, Python {version}")
-    print(f"{'what':<30}{'seconds':>9}{'x floor':>9}{'peak MiB':>10}")
-    sdk_floor, sdk_memory = median_of([python, "-c", SDK_IMPORTS])
     with tempfile.TemporaryDirectory(prefix="servestack-bench-") as tmp:
         modules = record_floor(["preview", "--offline", "--stack", "prod"], Path(tmp) / "m.json")
-        floor, floor_memory = median_of([python, "-c", IMPORT_MODULES, str(modules)])
-    row("import floor (SDK classes)", sdk_floor, floor, sdk_memory)
-    row("import floor (plan)", floor, floor, floor_memory)
-    seconds: dict[str, float] = {}
-    for stack in available_stacks(ROOT):
-        seconds[stack], memory = median_of([*preview, "--stack", stack])
-        row(f"preview {stack}", seconds[stack], floor, memory)
-    every, memory = median_of([*preview, "--all"])
-    row("preview --all", every, floor, memory)
-    diff, memory = median_of([python, "-m", "infra.cli.app", "diff", "--base", "HEAD", "--all"])
-    row("diff --base HEAD --all", diff, floor, memory)
+        commands = {
+            "import floor (SDK classes)": [python, "-c", SDK_IMPORTS],
+            "import floor (plan)": [python, "-c", IMPORT_MODULES, str(modules)],
+            **{f"preview {s}": [*preview, "--stack", s] for s in available_stacks(ROOT)},
+            "preview --all": [*preview, "--all"],
+            "diff --base HEAD --all": [*cli, "diff", "--base", "HEAD", "--all"],
+        }
+        counts: dict[int, int] = {}
+        for size in FLEET_SIZES:
+            path = write_fleet(ROOT, Path(tmp), size)
+            command = [*preview, "--stack", TEMPLATE_STACK, "--stack-file", str(path)]
+            counts[size] = resource_count(command, Path(tmp) / f"{size}.json")
+            commands[f"{size} servers"] = command
+        got = medians(commands)
+
+    floor = got["import floor (plan)"][0]
+    print(f"{'what':<30}{'seconds':>9}{'x floor':>9}{'peak MiB':>10}")
+    for name, (seconds, memory) in got.items():
+        if not name.endswith(" servers"):
+            print(f"{name:<30}{seconds:>9.2f}{seconds / floor:>9.2f}{memory:>10.0f}")
 
     print()
     print(f"scale series: stack {TEMPLATE_STACK}, N copies of its tiny server (generated)")
     print(f"{'servers':>8}{'resources':>11}{'seconds':>9}{'x 1 server':>12}{'peak MiB':>10}")
-    fleet: dict[int, tuple[int, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="servestack-bench-") as tmp:
-        for size in FLEET_SIZES:
-            path = write_fleet(ROOT, Path(tmp), size)
-            command = [*preview, "--stack", TEMPLATE_STACK, "--stack-file", str(path)]
-            count = resource_count(command, Path(tmp) / f"{size}.json")
-            elapsed, memory = median_of(command)
-            fleet[size] = (count, elapsed)
-            print(
-                f"{size:>8}{count:>11}{elapsed:>9.2f}{elapsed / fleet[1][1]:>12.2f}{memory:>10.0f}"
-            )
-    (small, t_small), (large, t_large) = fleet[FLEET_SIZES[0]], fleet[FLEET_SIZES[-1]]
-    per_resource = (t_large - t_small) / (large - small) * 1000
-    print(f"per-resource cost: {per_resource:.2f} ms (slope from 1 to 100 servers)")
+    one = got[f"{FLEET_SIZES[0]} servers"][0]
+    for size in FLEET_SIZES:
+        seconds, memory = got[f"{size} servers"]
+        print(f"{size:>8}{counts[size]:>11}{seconds:>9.2f}{seconds / one:>12.2f}{memory:>10.0f}")
+    small, large = FLEET_SIZES[0], FLEET_SIZES[-1]
+    slope = (got[f"{large} servers"][0] - one) / (counts[large] - counts[small]) * 1000
+    print(f"per-resource cost: {slope:.2f} ms (slope from {small} to {large} servers)")
 
     print()
-    target(f"100 servers within {SCALE_TARGET}x 1 server", t_large / t_small, SCALE_TARGET)
-    if "prod" in seconds:
-        prod = seconds["prod"]
+    target(
+        f"{large} servers within {SCALE_TARGET}x {small} server",
+        got[f"{large} servers"][0] / one,
+        SCALE_TARGET,
+    )
+    if "preview prod" in got:
+        prod = got["preview prod"][0]
         target(f"prod within {FLOOR_TARGET}x the plan import floor", prod / floor, FLOOR_TARGET)
+        sdk_floor = got["import floor (SDK classes)"][0]
         print(f"        (against the SDK-classes floor: {prod / sdk_floor:.2f}x)")
+        diff = got["diff --base HEAD --all"][0]
         target(f"diff --all within {DIFF_TARGET}x one prod preview", diff / prod, DIFF_TARGET)
 
 
