@@ -4,8 +4,10 @@ A plan's fixed cost is importing the Pulumi SDKs (seconds); its own work is a fr
 that. So one helper process (this file, run as a script so that it never imports any tree's
 `infra`) imports the SDKs and then forks a child per plan. Each child puts its tree first on
 `sys.path` and runs that tree's own `servestack preview --offline`, so two git refs keep
-separate code while sharing the imported SDKs, copy-on-write. Children run `jobs` at a time;
-the helper reports each start and end as one JSON line on stdout.
+separate code while sharing the imported SDKs, copy-on-write. Per tree, one forked child
+first imports that tree's own preview modules (`TREE_PRELOAD`) and then forks the plans of
+its stacks, `parallel` at a time; trees follow one another. Each plan's start and end is one
+JSON line on the helper's stdout.
 
 Sharing the SDKs is only right when both trees pin the same dependencies; the caller checks
 that (`same_pins`) and otherwise plans in separate processes (`worktree.run_plan`).
@@ -55,6 +57,18 @@ PRELOAD: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rich.table", ()),
     ("yaml", ()),
     ("tensorflow_serving.config.model_server_config_pb2", ()),
+)
+
+# Each tree's own modules every plan imports (names that a tree lacks are skipped).
+TREE_PRELOAD = (
+    "infra.config",
+    "infra.stack",
+    "infra.preview.engine",
+    "infra.preview.render",
+    "infra.preview.manifests",
+    "infra.preview.mocks",
+    "infra.images.context",
+    "policies.engine",
 )
 
 PLAN_ARGV = ("preview", "--offline", "--stack", "{stack}", "--json", "{out}")
@@ -158,15 +172,37 @@ def preload() -> None:
             getattr(loaded, name, None)
 
 
+def _enter_tree(tree: str) -> None:
+    """Make `tree` the working directory and the first place imports look."""
+    os.chdir(tree)
+    sys.path.insert(0, tree)
+
+
+def _preload_tree() -> None:
+    """Import the tree's own preview modules; a module that fails is left to the plan."""
+    import importlib
+    import io
+
+    quiet = io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = quiet
+    try:
+        for module in TREE_PRELOAD:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - each plan imports again and reports the error
+                continue
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def _child(job: Job) -> None:
-    """In the forked child: become `servestack preview` of `job.tree` and exit with its code."""
+    """In the forked child (already in `job.tree`): become its `servestack preview`, exit."""
     code = 70
     try:
         fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
-        os.chdir(job.tree)
-        sys.path.insert(0, job.tree)
         sys.argv = ["servestack", *(a.format(stack=job.stack, out=job.out) for a in PLAN_ARGV)]
         import runpy
 
@@ -191,9 +227,32 @@ def _emit(key: str, code: int | None, seconds: float = 0.0) -> None:
     sys.stdout.flush()
 
 
-def _serve(spec: dict[str, Any]) -> None:
-    jobs: Iterator[Job] = (Job(**j) for j in spec["jobs"])
+def _serve_trees(spec: dict[str, Any]) -> None:
+    """Per tree, in order: fork a child that imports the tree's modules, then its plans."""
+    by_tree: dict[str, list[Job]] = {}
+    for raw in spec["jobs"]:
+        job = Job(**raw)
+        by_tree.setdefault(job.tree, []).append(job)
     parallel, timeout = int(spec["parallel"]), float(spec["timeout"])
+    for tree, jobs in by_tree.items():
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _enter_tree(tree)
+                _preload_tree()
+                _serve(jobs, parallel, timeout)
+            except BaseException:  # noqa: BLE001 - the caller marks unfinished jobs failed
+                code = 1
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        os.waitpid(pid, 0)
+
+
+def _serve(all_jobs: Sequence[Job], parallel: int, timeout: float) -> None:
+    jobs: Iterator[Job] = iter(all_jobs)
     running: dict[int, tuple[Job, float]] = {}
     pending = True
     while pending or running:
@@ -229,4 +288,4 @@ if __name__ == "__main__":
     # Run by path: drop this file's directory from the path so no tree's package leaks in.
     sys.path.pop(0)
     preload()
-    _serve(json.loads(sys.stdin.read()))
+    _serve_trees(json.loads(sys.stdin.read()))
