@@ -136,6 +136,10 @@ def revision() -> str:
     return f"{git('rev-parse', '--short', 'HEAD')}{dirty}"
 
 
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def target(what: str, ratio: float, limit: float) -> None:
     print(f"target: {what}: {ratio:.2f}x, {'met' if ratio <= limit else 'missed'}")
 
@@ -150,6 +154,7 @@ def main() -> None:
     print(f"{now}, commit {revision()}")
     version = sys.version.split()[0]
     print(f"median of {RUNS} fresh processes each, {os.cpu_count()} CPUs, Python {version}")
+    print(f"load average before: {load()}")
     with tempfile.TemporaryDirectory(prefix="servestack-bench-") as tmp:
         modules = record_floor(["preview", "--offline", "--stack", "prod"], Path(tmp) / "m.json")
         commands = {
@@ -167,6 +172,7 @@ def main() -> None:
             commands[f"{size} servers"] = command
         got = medians(commands)
 
+    print(f"load average after: {load()} (other work on the machine inflates every figure)")
     floor = got["import floor (plan)"][0]
     print(f"{'what':<30}{'seconds':>9}{'x floor':>9}{'peak MiB':>10}")
     for name, (seconds, memory) in got.items():
