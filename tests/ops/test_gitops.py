@@ -81,7 +81,11 @@ def test_deploy_checks_fetches_then_ups_then_smokes(stack: str) -> None:
     job = _deploy_jobs()[stack]
     steps = job["steps"]
     env = stack.upper()
-    assert job["env"] == {"STACK": stack, "GCP_PROJECT": f"${{{{ vars.GCP_PROJECT_{env} }}}}"}
+    assert job["env"] == {
+        "STACK": stack,
+        "GCP_PROJECT": f"${{{{ vars.GCP_PROJECT_{env} }}}}",
+        "PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER": "true",
+    }
     facts = _index(steps, _runs("servestack ci facts"))
     bases = _index(steps, _runs("servestack ci base-images"))
     auth = _index(steps, _uses("google-github-actions/auth@"))
@@ -138,6 +142,26 @@ def test_every_workflow_uses_one_pinned_pulumi_action_and_cli() -> None:
                 if _uses("pulumi/actions@")(step):
                     assert step["uses"] == PULUMI_ACTION, path.name
                     assert step["with"]["pulumi-version"] == _e2e_pulumi_version(), path.name
+
+
+def test_every_job_on_the_shared_backend_decrypts_with_the_states_kms_key() -> None:
+    """A stack created on one runner has its encryptedkey in that runner's stack file only;
+    every later job must take the secrets manager from the state, not mint a passphrase one
+    (the fallback of https://github.com/pulumi/pulumi/pull/17236)."""
+    for path in FILES:
+        for name, job in _load(path)["jobs"].items():
+            steps = job.get("steps", [])
+            backend = [s for s in steps if "cloud-url" in s.get("with", {})]
+            if not backend:
+                continue
+            assert job["env"]["PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER"] == "true", name
+            for step in backend:
+                assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}", name
+                provider = str(step["with"]["secrets-provider"])
+                # drift.yml's matrix carries the variable (checked with the matrix).
+                assert "PULUMI_SECRETS_PROVIDER_" in provider or (
+                    provider == "${{ matrix.secrets-provider }}"
+                ), name
 
 
 def test_deploys_of_one_stack_never_overlap_and_run_in_order() -> None:
