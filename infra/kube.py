@@ -35,8 +35,9 @@ def api_server(endpoint: str, ca_certificate: str, dns_endpoint: str | None) -> 
     """The kubeconfig `cluster` entry: the DNS name when the stack uses it, else the IP.
 
     The IP endpoint presents a certificate of the cluster's own CA, so its CA goes along; the
-    DNS endpoint is served by Google's front end under a publicly trusted certificate, so the
-    system roots verify it and the cluster CA would be the wrong anchor.
+    DNS endpoint (`<uid>.<region>.gke.goog`, always present, user traffic only when allowed:
+    the API's ControlPlaneEndpointsConfig.DNSEndpointConfig.endpoint) is served by Google's
+    front end, whose certificate the system roots verify, so no CA is pinned for it.
     """
     if dns_endpoint is not None:
         return {"server": f"https://{dns_endpoint}"}
