@@ -71,3 +71,21 @@ def base_images_command(
         raise _fail(str(error)) from None
     for base in bases:
         print(f"{stack}: {base.ref}")
+
+
+@ci_app.command("worst-case")
+def worst_case_command(stack: StackOption, root: RootOption = Path()) -> None:
+    """Print the longest `pulumi up` the stack's offline plan allows, in minutes.
+
+    The figure a deploy job's timeout-minutes must exceed (plus setup and smoke).
+    """
+    from infra.config import ConfigError
+    from infra.ops.worstcase import critical_path_minutes
+    from infra.preview.engine import run_offline
+
+    try:
+        plan = run_offline(root.resolve(), stack)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    minutes = critical_path_minutes(plan.to_json()["resources"])
+    print(f"{stack}: worst-case pulumi up {minutes:.0f} min")

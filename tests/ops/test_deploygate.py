@@ -169,3 +169,11 @@ def test_the_longest_delete_comes_on_top_unless_the_resource_is_retained() -> No
 def test_no_timeouts_no_minutes() -> None:
     assert critical_path_minutes([_resource("a"), _resource("b", dependencies=["a"])]) == 0
     assert critical_path_minutes([]) == 0
+
+
+def test_the_worst_case_command_prints_the_figure_the_readme_gives() -> None:
+    result = _servestack("ci", "worst-case", "--stack", "prod", cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "prod: worst-case pulumi up 303 min\n"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "= 303 min" in readme
