@@ -15,6 +15,7 @@ from infra.config.checks import REGIONAL_ZONES
 from infra.config.cluster import (
     AuthorizedNetwork,
     ClusterSpec,
+    DnsEndpointSpec,
     LocalSpec,
     MaintenanceExclusion,
     MaintenanceSpec,
@@ -95,6 +96,7 @@ __all__ = [
     "ConfigError",
     "CpuQuantity",
     "CustomMetric",
+    "DnsEndpointSpec",
     "DnsLabel",
     "GcpTarget",
     "GkeTarget",

@@ -57,6 +57,21 @@ class PrivateClusterSpec(Strict):
     """Control plane reachable only from inside the VPC (no public endpoint)."""
 
 
+class DnsEndpointSpec(Strict):
+    """GKE's DNS-based control-plane endpoint, an alternative to the IP endpoint.
+
+    Requests reach it through Google's front end from any network that reaches Google APIs,
+    and IAM authorises each one (`container.clusters.connect`) before Kubernetes RBAC does:
+    https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation#dns-based_endpoint
+    Authorized networks keep applying to the IP endpoint only.
+    """
+
+    allow_external_traffic: bool = False
+    """Serve kubectl and Pulumi on the DNS endpoint; they then connect through it. Off: only
+    the IP endpoint (and its authorized networks) serves users, so CI on GitHub-hosted
+    runners cannot reach the cluster."""
+
+
 def _end_after_start(start: str, end: str) -> None:
     if datetime.fromisoformat(end) <= datetime.fromisoformat(start):
         raise ValueError(f"end: must be after start ({end} <= {start})")
@@ -115,7 +130,9 @@ class ClusterSpec(Strict):
     private: PrivateClusterSpec = PrivateClusterSpec()
     """Private nodes and control-plane endpoint settings."""
     master_authorized_networks: list[AuthorizedNetwork] = []
-    """Only these ranges reach the control plane; empty: no restriction."""
+    """Only these ranges reach the control plane's IP endpoint; empty: no restriction."""
+    dns_endpoint: DnsEndpointSpec = DnsEndpointSpec()
+    """The DNS-based control-plane endpoint (IAM-authorised), for clients without a fixed IP."""
     workload_identity: bool = True
     """Pods act as Google service accounts without key files."""
     shielded_nodes: bool = True
