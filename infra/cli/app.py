@@ -128,8 +128,9 @@ def preview(
 
 def _register_groups() -> None:
     """Command groups living in their own modules (their heavy imports stay inside commands)."""
-    from infra.cli import engine, models, ops
+    from infra.cli import canary, engine, models, ops
 
+    canary.register(app)
     models.register(app)
     ops.register(app)
     engine.register(app)
