@@ -6,6 +6,7 @@ manifest untouched, so the same functions serve tests and the component.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -30,6 +31,7 @@ from infra.serving.timeouts import progress_deadline_seconds
 GMP_NAMESPACE = "gmp-system"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 INTERNAL_LB_ANNOTATION = "networking.gke.io/load-balancer-type"
+CANARY_ANALYSIS_ANNOTATION = "servestack.io/canary-analysis"
 SCRAPE_INTERVAL = "30s"
 REVISION_HISTORY = 5
 # Scale up at once (double, or +4 pods, per 15 s); scale down one pod a minute after a calm window.
@@ -115,10 +117,23 @@ def deployment(
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(
-            deployment_name(server, track), namespace, object_labels(target, server, version)
+            deployment_name(server, track),
+            namespace,
+            object_labels(target, server, version),
+            canary_annotations(server) if track == "canary" else None,
         ),
         "spec": body,
     }
+
+
+def canary_annotations(server: ServerSpec) -> dict[str, str] | None:
+    """The canary's analysis thresholds on its Deployment (not its pods: a threshold change
+    rolls nothing), for the policy pack's canary-analysis rule and for whoever reads the
+    cluster; `servestack canary` itself reads them from the stack file."""
+    if server.canary is None or server.canary.analysis is None:
+        return None
+    analysis = server.canary.analysis.model_dump(by_alias=True)
+    return {CANARY_ANALYSIS_ANNOTATION: json.dumps(analysis, sort_keys=True, separators=(",", ":"))}
 
 
 def _ports() -> list[dict[str, Any]]:
