@@ -186,5 +186,14 @@ def abort(
     _apply(root, spec, edit, dry_run)
 
 
+@canary_app.command("list")
+def list_canaries(stack: StackOpt) -> None:
+    """Print the servers of the stack that run a canary, one per line."""
+    _, spec = _load(stack)
+    for server in spec.servers:
+        if server.canary is not None:
+            typer.echo(server.name)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(canary_app, name="canary")
