@@ -124,8 +124,8 @@ def http_route(target: ServingTarget, server: ServerSpec, namespace: object) -> 
     """REST to the server: a track header picks the track outright (A/B trials before the
     canary has weight); every other request is split by the stack file's exact weights.
 
-    Header matches take precedence over a bare path match (Gateway API v1 HTTPRoute,
-    "Precedence" in the HTTPRouteRule matches documentation), whatever the rule order.
+    With equal path matches, the match with more header matches wins, whatever the rule
+    order (kubernetes-sigs/gateway-api v1.2.1 apis/v1/httproute_types.go:174-182).
     """
     rules: list[dict[str, Any]] = [
         {
