@@ -161,6 +161,32 @@ def test_canary_adds_exactly_one_deployment_and_removing_it_rolls_back() -> None
     assert by_key(render(spec)) == base
 
 
+def test_a_weight_step_changes_only_the_route_and_the_canary_autoscaler() -> None:
+    spec = spec_of("staging")
+    analysis = spec.servers[1].canary.analysis.model_dump(by_alias=True)  # type: ignore[union-attr]
+    base = by_key(render(spec))
+    stepped = by_key(
+        render(
+            with_server(spec, "resnet", canary={"version": 4, "weight": 30, "analysis": analysis})
+        )
+    )
+    assert set(stepped) == set(base)
+    changed = {key for key in base if stepped[key] != base[key]}
+    assert changed == {
+        ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "resnet-route"),
+        ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "resnet-canary-hpa"),
+    }
+    route = stepped[("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "resnet-route")]
+    split = route["spec"]["rules"][-1]["backendRefs"]  # type: ignore[index]
+    assert [(b["name"], b["weight"]) for b in split] == [
+        ("resnet-stable", 70),
+        ("resnet-canary", 30),
+    ]
+    # Header rules pick a track whatever the weight.
+    headers = [r["matches"][0]["headers"][0]["value"] for r in route["spec"]["rules"][:-1]]  # type: ignore[index]
+    assert headers == ["stable", "canary"]
+
+
 def test_canary_uses_its_own_image() -> None:
     from tests.serving.conftest import CANARY_DIGEST
 
