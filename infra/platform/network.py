@@ -91,7 +91,9 @@ def proxy_subnetwork_args(cluster: ClusterSpec, target: GcpTarget) -> ProxySubne
     `REGIONAL_MANAGED_PROXY` with role `ACTIVE` is the purpose both load balancers use
     (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#envoy-lb; pulumi-gcp
     compute.Subnetwork `purpose`/`role`). One per region and VPC: an existing network
-    brings its own, so none is declared there.
+    brings its own, so none is declared there. Flow logs and Private Google Access do not
+    apply to this purpose (checkov exempts it too: GoogleSubnetworkLoggingEnabled.py:7-8,
+    GoogleSubnetworkPrivateGoogleEnabled.py:8-9).
     """
     net = cluster.network
     if net.proxy_only_cidr is None or net.existing_network is not None:
