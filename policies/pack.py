@@ -5,6 +5,7 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from policies import (
+    canary,
     cluster,
     containers,
     cost,
@@ -26,6 +27,7 @@ POLICIES: list[Policy] = [
     *probes.POLICIES,
     *security.POLICIES,
     *rollout.POLICIES,
+    *canary.POLICIES,
     *exposure.POLICIES,
     *cluster.POLICIES,
     *iam.POLICIES,

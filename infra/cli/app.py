@@ -160,8 +160,9 @@ def _preview_bootstrap(
 
 def _register_groups() -> None:
     """Command groups living in their own modules (their heavy imports stay inside commands)."""
-    from infra.cli import ci, engine, models, ops
+    from infra.cli import canary, ci, engine, models, ops
 
+    canary.register(app)
     ci.register(app)
     models.register(app)
     ops.register(app)

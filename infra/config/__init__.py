@@ -45,6 +45,7 @@ from infra.config.placement import PoolPlacement
 from infra.config.registry import CleanupSpec, ImagesSpec, RegistrySpec
 from infra.config.servers import (
     BatchingSpec,
+    CanaryAnalysis,
     CanarySpec,
     CustomMetric,
     ResourcesSpec,
@@ -89,6 +90,7 @@ __all__ = [
     "AllowFrom",
     "AuthorizedNetwork",
     "BatchingSpec",
+    "CanaryAnalysis",
     "CanarySpec",
     "Cidr",
     "CleanupSpec",

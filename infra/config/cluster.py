@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -33,11 +34,32 @@ class NetworkSpec(Strict):
     """Secondary range for pod IPs; size it for max nodes x pods per node."""
     services_cidr: Cidr = "10.20.0.0/20"
     """Secondary range for Service cluster IPs."""
+    proxy_only_cidr: Cidr | None = None
+    """Proxy-only subnet of the Gateway's proxies (expose internal/external); created unless
+    the network exists."""
 
     @model_validator(mode="after")
     def _existing_pair(self) -> Self:
         if (self.existing_network is None) != (self.existing_subnetwork is None):
             raise ValueError("existingNetwork and existingSubnetwork go together")
+        return self
+
+    @model_validator(mode="after")
+    def _proxy_range(self) -> Self:
+        if self.proxy_only_cidr is None:
+            return self
+        proxy = ipaddress.ip_network(self.proxy_only_cidr, strict=False)
+        # Google recommends /23 for a proxy-only subnet and allows /26 at the smallest
+        # (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#proxy_only_subnet_create).
+        if proxy.prefixlen > 26:
+            raise ValueError(f"proxyOnlyCidr: /{proxy.prefixlen} is smaller than /26")
+        for key, cidr in (
+            ("subnetCidr", self.subnet_cidr),
+            ("podsCidr", self.pods_cidr),
+            ("servicesCidr", self.services_cidr),
+        ):
+            if proxy.overlaps(ipaddress.ip_network(cidr, strict=False)):
+                raise ValueError(f"proxyOnlyCidr: {self.proxy_only_cidr} overlaps {key} {cidr}")
         return self
 
 

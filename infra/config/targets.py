@@ -95,6 +95,10 @@ class ServingTarget:
     """Callers let through the namespace's default-deny network policy."""
     node_ports: NodePorts | None = None
     """Fixed node ports with expose nodeport; None: Kubernetes picks."""
+    gateway_class: str | None = None
+    """GKE GatewayClass of the REST Gateway (expose internal/external on GKE); None: none."""
+    proxy_only_cidr: str | None = None
+    """Source range of the Gateway's proxies, let through the NetworkPolicy."""
 
     @property
     def scraped(self) -> bool:
@@ -138,9 +142,26 @@ def pool_target(spec: StackSpec) -> PoolTarget:
     return gke_target(spec).pools
 
 
+# GKE's managed GatewayClasses: the regional internal and the regional external Application
+# Load Balancer, both Envoy-based, both needing the region's proxy-only subnet
+# (https://cloud.google.com/kubernetes-engine/docs/concepts/gateway-api#gatewayclass).
+GATEWAY_CLASSES: dict[str, str] = {
+    "internal": "gke-l7-rilb",
+    "external": "gke-l7-regional-external-managed",
+}
+
+
+def gateway_class(spec: StackSpec) -> str | None:
+    """A GKE stack exposed beyond the cluster gets a Gateway; a local one never does."""
+    if spec.cluster is None:
+        return None
+    return GATEWAY_CLASSES.get(spec.serving.expose)
+
+
 def serving_target(spec: StackSpec) -> ServingTarget:
     """What every model server of a stack shares, GKE or local."""
     serving = spec.serving
+    gateway = gateway_class(spec)
     return ServingTarget(
         namespace=serving.namespace,
         labels=spec.labels,
@@ -152,6 +173,10 @@ def serving_target(spec: StackSpec) -> ServingTarget:
         node_ports=serving.node_ports,
         kubernetes_minor=int(spec.kubernetes_version.split(".")[1]),
         tf_serving_version=spec.images.tf_serving_version,
+        gateway_class=gateway,
+        proxy_only_cidr=(
+            spec.cluster.network.proxy_only_cidr if gateway and spec.cluster is not None else None
+        ),
     )
 
 

@@ -163,6 +163,7 @@ class ClusterInputs(TypedDict):
     datapath_provider: str
     network_policy: gcp.container.ClusterNetworkPolicyArgsDict
     addons_config: gcp.container.ClusterAddonsConfigArgsDict
+    gateway_api_config: gcp.container.ClusterGatewayApiConfigArgsDict
     logging_service: str
     monitoring_service: str
     logging_config: gcp.container.ClusterLoggingConfigArgsDict
@@ -223,6 +224,10 @@ def cluster_args(
             "gce_persistent_disk_csi_driver_config": {"enabled": True},
             "network_policy_config": {"disabled": netpol["addons_network_policy_disabled"]},
         },
+        # GKE installs the Gateway API CRDs and runs its managed Gateway controller only with
+        # this setting (plus the HttpLoadBalancing add-on above); servers exposed beyond the
+        # cluster route REST through it (infra/serving/gateway.py).
+        "gateway_api_config": {"channel": "CHANNEL_STANDARD"},
         "logging_service": obs["logging_service"],
         "monitoring_service": obs["monitoring_service"],
         "logging_config": obs["logging_config"],

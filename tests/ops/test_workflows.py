@@ -53,9 +53,10 @@ def _steps(doc: dict[Any, Any]) -> list[dict[str, Any]]:
     return [step for job in doc["jobs"].values() for step in job.get("steps", [])]
 
 
-def test_the_six_workflows_exist() -> None:
+def test_the_seven_workflows_exist() -> None:
     assert [p.name for p in FILES] == [
         "base-images.yml",
+        "canary.yml",
         "deploy.yml",
         "drift.yml",
         "e2e.yml",
@@ -210,6 +211,30 @@ def test_drift_compares_the_plan_a_fresh_clone_computes() -> None:
     assert busy["id"] == "busy" and "--status in_progress" in busy["run"]
     for step in steps[1 : preview + 1]:
         assert step["if"] == "steps.busy.outputs.deploying == 'false'", step
+
+
+def test_canary_runs_on_schedule_reads_metrics_only_and_opens_the_pr_as_an_app() -> None:
+    doc = _load(WORKFLOWS / "canary.yml")
+    assert set(_on(doc)) == {"schedule", "workflow_dispatch"}
+    job = doc["jobs"]["canary"]
+    # The job's own token reads the repository; writing goes through the App's token.
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    steps = job["steps"]
+    auth = next(s for s in steps if s.get("uses", "").startswith("google-github-actions/auth@"))
+    assert auth["with"]["service_account"] == "${{ vars.GCP_CANARY_SERVICE_ACCOUNT }}"
+    app = next(s for s in steps if s.get("uses", "").startswith("actions/create-github-app-token@"))
+    opener = next(s for s in steps if "gh pr create" in s.get("run", ""))
+    assert opener["env"]["GH_TOKEN"] == f"${{{{ steps.{app['id']}.outputs.token }}}}"
+    judge = next(s for s in steps if s.get("id") == "judge")["run"]
+    for command in ("canary list", "canary promote", "canary abort --if-failing"):
+        assert f"servestack {command}" in judge
+    assert "secrets.GITHUB_TOKEN" not in (WORKFLOWS / "canary.yml").read_text(encoding="utf-8")
+    canaries = sorted(
+        name
+        for name in job["strategy"]["matrix"]["stack"]
+        if (ROOT / "stacks" / f"Pulumi.{name}.yaml").is_file()
+    )
+    assert canaries == sorted(job["strategy"]["matrix"]["stack"])
 
 
 def test_stacks_in_workflows_match_stack_files() -> None:

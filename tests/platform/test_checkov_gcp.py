@@ -102,7 +102,9 @@ def test_doc_is_generated_from_the_run(reports: list[StackReport]) -> None:
 
 
 def _flip(plan: dict[str, Any], rtype: str, path: str, value: Any, index: int = 0) -> None:
-    inputs = _of(plan, rtype)[index]["inputs"]
+    # Subnet flips act on the node subnet, not on the Gateway's proxy-only subnet.
+    candidates = [r for r in _of(plan, rtype) if rtype != SUBNET or "purpose" not in r["inputs"]]
+    inputs = candidates[index]["inputs"]
     *parents, leaf = path.split(".")
     for key in parents:
         inputs = inputs[key]

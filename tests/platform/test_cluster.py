@@ -153,6 +153,7 @@ def test_existing_subnet_gets_ranges_by_cidr() -> None:
         "existingSubnetwork": "gke-subnet",
         "podsCidr": "10.100.0.0/14",
         "servicesCidr": "10.104.0.0/20",
+        "proxyOnlyCidr": "10.106.0.0/23",
     }
     spec = variant("prod", cluster=cluster_with("prod", network=network))
     assert ip_allocation_policy(gke_cluster(spec)) == {

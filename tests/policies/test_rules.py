@@ -175,6 +175,11 @@ CASES: list[tuple[Callable[[Stack], Any], set[str]]] = [
         lambda s: _set(find(s, ":NodePool", "gpu-l4"), "autoscaling", {"maxNodeCount": 6.0}),
         {"gpu-budget"},
     ),
+    # canary
+    (
+        lambda s: _set(deployment(s)["metadata"]["labels"], "servestack.io/track", "canary"),
+        {"canary-analysis"},
+    ),
     # labels
     (
         lambda s: find(s, ":Service")["metadata"]["labels"].pop("app.kubernetes.io/version"),
