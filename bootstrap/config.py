@@ -8,14 +8,14 @@ themselves (bootstrap/targets.py), so this file holds only what they cannot say.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import Field, StringConstraints, ValidationError
 
 from infra.config import ConfigError
+from infra.config.loader import decode_config_value
+from infra.config.shared import Strict
 
 PROJECT = "servestack-bootstrap"
 STACK_CONFIG_DIR = "bootstrap/stacks"
@@ -31,16 +31,6 @@ Member = Annotated[str, StringConstraints(pattern=r"^(user|group|serviceAccount|
 
 def stack_file(stack: str) -> str:
     return f"{STACK_CONFIG_DIR}/Pulumi.{stack}.yaml"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        use_attribute_docstrings=True,
-    )
 
 
 class GithubSpec(Strict):
@@ -113,7 +103,7 @@ def parse_bootstrap(
         if not sep or not key:
             raise ConfigError(file, full_key, "config keys take the form namespace:key")
         if namespace == PROJECT:
-            values[key] = _decode(value)
+            values[key] = decode_config_value(value)
         elif namespace not in PROVIDER_NAMESPACES:
             allowed = ", ".join(sorted({PROJECT, *PROVIDER_NAMESPACES}))
             raise ConfigError(
@@ -130,13 +120,3 @@ def parse_bootstrap(
         where = ".".join(str(part) for part in first["loc"])
         prefix = "gcp:project" if where == "gcp_project" else f"{PROJECT}:{where}"
         raise ConfigError(file, prefix, first["msg"]) from None
-
-
-def _decode(raw: str) -> Any:
-    stripped = raw.strip()
-    if stripped[:1] in {"{", "["}:
-        try:
-            return json.loads(stripped)
-        except json.JSONDecodeError:
-            return raw
-    return raw

@@ -86,7 +86,7 @@ def parse_config(
 ) -> StackSpec:
     """Validate config as the engine hands it over: string values, objects as JSON."""
     _check_secret_keys(file, secret_keys)
-    values = {key: _decode_config_value(value) for key, value in sorted(raw.items())}
+    values = {key: decode_config_value(value) for key, value in sorted(raw.items())}
     return parse_stack(stack, values, file=file, secret_keys=secret_keys)
 
 
@@ -118,7 +118,7 @@ def _check_secret_keys(file: str, keys: Collection[str]) -> None:
             )
 
 
-def _decode_config_value(raw: str) -> Any:
+def decode_config_value(raw: str) -> Any:
     """Pulumi hands object values over as JSON strings, scalars as plain strings."""
     stripped = raw.strip()
     if stripped[:1] in {"{", "["}:

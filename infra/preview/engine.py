@@ -96,40 +96,12 @@ def _fresh_event_loop() -> None:
 def _run_program(
     root: Path, config: StackConfig, spec: StackSpec
 ) -> tuple[list[CapturedResource], dict[str, Any]]:
-    import pulumi
-    from pulumi.runtime import settings
-    from pulumi.runtime.config import set_all_config
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
-
     from infra.preview.mocks import RealisticMocks
     from infra.stack import main
 
-    _fresh_event_loop()
-    settings.reset_options(project=PROJECT, stack=config.stack, preview=True)
-    mocks = RealisticMocks(spec.gcp_project, spec.gcp_region)
-    monitor = CapturingMonitor(mocks)
-    pulumi.runtime.set_mocks(
-        mocks, project=PROJECT, stack=config.stack, preview=True, monitor=monitor
+    return run_program(
+        PROJECT, config, RealisticMocks(spec.gcp_project, spec.gcp_region), lambda: main(root)
     )
-    set_all_config(dict(config.values), list(config.secret_keys))
-
-    exported: dict[str, Any] = {}
-
-    async def resolve(outputs: dict[str, Any]) -> None:
-        for key in sorted(outputs):
-            output = pulumi.Output.from_input(outputs[key])
-            value = await output.future(with_unknowns=True)
-            secret = await output.is_secret()
-            exported[key] = SECRET if secret else plain(value)
-
-    def program() -> None:
-        outputs = main(root)
-        _sync_await(resolve(outputs))
-
-    _sync_await(run_pulumi_func(program))
-    resources = sorted(monitor.captured, key=lambda r: r.urn)
-    return resources, exported
 
 
 def run_program(
