@@ -44,6 +44,7 @@ HOME_APIS = (
 )
 WORKFLOW_PREVIEW = "preview"
 WORKFLOW_DRIFT = "drift"
+WORKFLOW_CANARY = "canary"
 
 
 def project_apis(spec: BootstrapSpec, targets: list[Target]) -> dict[str, tuple[str, ...]]:
@@ -101,6 +102,13 @@ def plan_grants(spec: BootstrapSpec, targets: list[Target]) -> list[acl.Grant]:
             acl.ACCOUNT,
             acl.DRIFT,
             "the `drift` workflow acts as the drift checker",
+        ),
+        acl.Grant(
+            f"github-workflow:{WORKFLOW_CANARY}",
+            "roles/iam.workloadIdentityUser",
+            acl.ACCOUNT,
+            acl.CANARY,
+            "the `canary` workflow acts as the canary analyser",
         ),
     ]
     grants += acl.publisher_grants(spec, model_buckets)
@@ -206,7 +214,7 @@ def main(spec: BootstrapSpec, targets: list[Target]) -> dict[str, Any]:
             members[who] = _number(target.project).apply(builders.gke_service_agent)
             # The agent exists only once the container API is on in its project.
             depends[who] = [apis[target.project].services["container.googleapis.com"]]
-    for workflow in (WORKFLOW_PREVIEW, WORKFLOW_DRIFT):
+    for workflow in (WORKFLOW_PREVIEW, WORKFLOW_DRIFT, WORKFLOW_CANARY):
         members[f"github-workflow:{workflow}"] = _principal(home_number, "workflow", workflow)
     Grants(
         "iam",
@@ -231,6 +239,9 @@ def outputs(
     ci: CiAccounts,
 ) -> dict[str, Any]:
     emails = {k: a.email for k, a in ci.accounts.items()}
+    providers = {
+        t.stack: builders.secrets_provider_url(spec.gcp_project, spec.kms, t.stack) for t in targets
+    }
 
     def github(parts: list[Any]) -> dict[str, Any]:
         provider, url, resolved = parts[0], parts[1], parts[2]
@@ -239,12 +250,13 @@ def outputs(
             backend_url=url,
             previewer=resolved[acl.PREVIEWER],
             drift=resolved[acl.DRIFT],
+            canary=resolved[acl.CANARY],
             deployers={t.stack: resolved[acl.deployer_id(t.stack)] for t in targets},
+            projects={t.stack: t.project for t in targets},
+            secrets_providers=providers,
         )
         return {
-            "variables": {
-                (f"{v.environment}/{v.name}" if v.environment else v.name): v.value for v in found
-            },
+            "variables": {v.name: v.value for v in found},
             "table": variables.table(found),
             "ghCommands": variables.gh_lines(found, spec.github.repository),
         }
@@ -256,10 +268,7 @@ def outputs(
         "githubVariablesTable": shown.apply(lambda v: v["table"]),
         "ghVariableSet": shown.apply(lambda v: v["ghCommands"]),
         "stateBackendUrl": state.url,
-        "secretsProviders": {
-            t.stack: builders.secrets_provider_url(spec.gcp_project, spec.kms, t.stack)
-            for t in targets
-        },
+        "secretsProviders": providers,
         "canaryServiceAccount": emails[acl.CANARY],
         "modelPublisherServiceAccount": emails[acl.PUBLISHER],
     }

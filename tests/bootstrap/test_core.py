@@ -67,10 +67,12 @@ def test_account_ids_fit_gcp_limits() -> None:
 
 
 def test_gh_lines_are_shell_safe() -> None:
-    lines = gh_lines([Variable("X", "a b'c", "prod", "deploy.yml")], "acme/servestack")
-    words = ["gh", "variable", "set", "X", "--repo", "acme/servestack", "--env", "prod", "--body"]
+    lines = gh_lines([Variable("X", "a b'c", "deploy.yml")], "acme/servestack")
+    words = ["gh", "variable", "set", "X", "--repo", "acme/servestack", "--body"]
     assert shlex.split(lines[0]) == [*words, "a b'c"]
-    assert "| `X` | environment `prod` |" in table([Variable("X", "v", "prod", "deploy.yml")])
+    shown = table([Variable("X", "v", "deploy.yml")])
+    assert "| `X` | variable | deploy.yml | `v` |" in shown
+    assert "| `CANARY_APP_PRIVATE_KEY` | secret | canary.yml | set by hand: " in shown
 
 
 def test_principals() -> None:

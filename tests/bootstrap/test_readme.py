@@ -58,9 +58,9 @@ def test_names_in_the_commands_are_the_bootstraps(bootstrap_plan: Plan, spec_and
         assert output in bootstrap_plan.outputs, output
     envs = re.search(r"for env in ([^;]+);", text)
     assert envs is not None
-    assert set(shlex.split(envs[1])) == {
-        k.split("/", 1)[0] for k in bootstrap_plan.outputs["githubVariables"] if "/" in k
-    }
+    deploy = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text(encoding="utf-8"))
+    environments = {job["environment"]["name"] for job in deploy["jobs"].values()}
+    assert set(shlex.split(envs[1])) == environments == {t.stack for t in targets}
     assert f"repos/{spec.github.repository}/environments" in text
 
 

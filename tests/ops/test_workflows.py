@@ -229,12 +229,10 @@ def test_canary_runs_on_schedule_reads_metrics_only_and_opens_the_pr_as_an_app()
     for command in ("canary list", "canary promote", "canary abort --if-failing"):
         assert f"servestack {command}" in judge
     assert "secrets.GITHUB_TOKEN" not in (WORKFLOWS / "canary.yml").read_text(encoding="utf-8")
-    canaries = sorted(
-        name
-        for name in job["strategy"]["matrix"]["stack"]
-        if (ROOT / "stacks" / f"Pulumi.{name}.yaml").is_file()
-    )
-    assert canaries == sorted(job["strategy"]["matrix"]["stack"])
+    matrix = job["strategy"]["matrix"]["include"]
+    for entry in matrix:
+        assert (ROOT / "stacks" / f"Pulumi.{entry['stack']}.yaml").is_file(), entry
+        assert entry["project"] == f"${{{{ vars.GCP_PROJECT_{entry['stack'].upper()} }}}}"
 
 
 def test_stacks_in_workflows_match_stack_files() -> None:
