@@ -37,6 +37,8 @@ class Resource:
     props: dict[str, Any]
     parent: str = ""
     provider_props: dict[str, Any] = field(default_factory=dict)
+    delete_before_replace: bool | None = None
+    """The `deleteBeforeReplace` resource option; None: not set (the provider decides)."""
 
 
 ResourceCheck = Callable[[Resource, Config], Iterable[str]]
@@ -104,6 +106,7 @@ def stack_policy(
                 props=to_plain(r.props),
                 parent=r.parent.urn if r.parent is not None else "",
                 provider_props=_provider_props(r.provider),
+                delete_before_replace=r.opts.delete_before_replace if r.opts else None,
             )
             for r in args.resources
         ]

@@ -133,6 +133,9 @@ class NodePoolSpec(Strict):
     """Extra Kubernetes labels on the pool's nodes."""
     taints: list[TaintSpec] = []
     """Extra taints on the pool's nodes (GPU pools already carry nvidia.com/gpu)."""
+    replacement: Literal["auto", "createBeforeDelete", "deleteBeforeCreate"] = "auto"
+    """Order when a settings change replaces the pool; auto: create-before-delete when
+    gpuBudget covers both pools at once, else delete-before-create (an outage)."""
 
     @property
     def machine_family(self) -> str:

@@ -93,7 +93,13 @@ class Platform(pulumi.ComponentResource):
         pools = {
             pool.name: NodePool(
                 f"{name}-{pool.name}",
-                NodePoolArgs(target, pool, cluster=cluster.name, service_account=identity.email),
+                NodePoolArgs(
+                    target,
+                    pool,
+                    cluster=cluster.name,
+                    service_account=identity.email,
+                    replacement=gke.replacement(pool),
+                ),
                 pulumi.ResourceOptions(parent=self, depends_on=[identity]),
             )
             for pool in gke.node_pools
@@ -117,4 +123,11 @@ class Platform(pulumi.ComponentResource):
             "kubeconfig": kubeconfig,
             # Pool name -> GKE pool name (which carries the settings hash).
             "nodePools": pulumi.Output.all(**{key: pool.name for key, pool in pools.items()}),
+            # Pool name -> how a replacement proceeds and why (an outage is said here).
+            "nodePoolReplacements": pulumi.Output.from_input(
+                {
+                    key: f"{pool.replacement.order}: {pool.replacement.reason}"
+                    for key, pool in sorted(pools.items())
+                }
+            ),
         }

@@ -11,6 +11,7 @@ import pulumi_gcp as gcp
 
 from infra.config import RegistrySpec
 from infra.config.targets import GcpTarget
+from infra.platform.replace_order import fixed_name_options
 from infra.platform.identity import REGISTRY_READER_ROLE
 
 SECONDS_PER_DAY = 86_400
@@ -84,7 +85,9 @@ def repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInpu
 def repository_options(registry: RegistrySpec) -> pulumi.ResourceOptions:
     """Stateful: a protected registry survives a mistaken `pulumi destroy`."""
     protect = registry.protect
-    return pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
+    return pulumi.ResourceOptions.merge(
+        fixed_name_options(), pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
+    )
 
 
 @dataclass(frozen=True)

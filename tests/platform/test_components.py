@@ -128,7 +128,8 @@ def test_cluster_retained_only_when_deletion_protected(runs: dict[str, PlatformR
 def test_prod_gpu_pool_inputs(runs: dict[str, PlatformRun]) -> None:
     pool = runs["prod"].by_name("platform-gpu-l4-pool")
     assert pool.inputs["name"].startswith("gpu-l4-")
-    assert not pool.options.get("deleteBeforeReplace")
+    # gpuBudget 12 covers the swap (6 GPUs twice): explicitly create-before-delete.
+    assert pool.options["deleteBeforeReplace"] is False
     config = pool.inputs["nodeConfig"]
     assert config["labels"]["servestack.io/pool"] == "gpu-l4"
     assert config["machineType"] == "g2-standard-8"
