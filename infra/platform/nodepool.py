@@ -40,8 +40,8 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.config import NodePoolSpec
-from infra.config.replacement import PoolReplacement, choose_replacement
 from infra.config.placement import SELECTED_NODE_LABELS, pool_node_labels
+from infra.config.replacement import PoolReplacement, choose_replacement
 from infra.config.targets import PoolTarget
 from infra.platform.identity import node_account_id
 from infra.platform.nodeconfig import node_security_config

@@ -11,8 +11,8 @@ import pulumi_gcp as gcp
 
 from infra.config import RegistrySpec
 from infra.config.targets import GcpTarget
-from infra.platform.replace_order import fixed_name_options
 from infra.platform.identity import REGISTRY_READER_ROLE
+from infra.platform.replace_order import fixed_name_options
 
 SECONDS_PER_DAY = 86_400
 
