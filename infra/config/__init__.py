@@ -42,6 +42,7 @@ from infra.config.nodepools import (
 )
 from infra.config.placement import PoolPlacement
 from infra.config.registry import CleanupSpec, ImagesSpec, RegistrySpec
+from infra.config.replacement import PoolReplacement
 from infra.config.servers import (
     BatchingSpec,
     CanarySpec,
@@ -109,6 +110,7 @@ __all__ = [
     "NodePorts",
     "PoolAutoscaling",
     "PoolPlacement",
+    "PoolReplacement",
     "PoolTarget",
     "PrivateClusterSpec",
     "RegistrySpec",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from infra.config.errors import KeyedError
-from infra.config.replacement import gpu_ceiling
+from infra.config.replacement import REGIONAL_ZONES, gpu_ceiling
 
 if TYPE_CHECKING:
     from infra.config.stack import StackSpec
@@ -32,9 +32,6 @@ def check_flavour(spec: StackSpec) -> None:
             )
         if not spec.node_pools:
             raise KeyedError("servestack:nodePools", "a GKE stack needs at least one pool")
-
-
-REGIONAL_ZONES = 3
 
 
 def check_pools(spec: StackSpec) -> None:

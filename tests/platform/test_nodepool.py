@@ -211,7 +211,12 @@ def test_hashed_settings_are_the_documented_ones() -> None:
         {"diskSizeGb": 300},
         {"diskType": "pd-ssd"},
         {"spot": True},
-        {"gpu": {"type": "nvidia-l4", "count": 2}, "autoscaling": {"max": 4}},
+        # g2-standard-24 comes with 2 L4s (infra/gke/accelerators.py).
+        {
+            "machineType": "g2-standard-24",
+            "gpu": {"type": "nvidia-l4", "count": 2},
+            "autoscaling": {"max": 4},
+        },
         {"gpu": {"type": "nvidia-l4", "driverVersion": "DEFAULT"}},
         {"gpu": {"type": "nvidia-l4", "sharing": {"strategy": "TIME_SHARING"}}},
         {"taints": [{"key": "dedicated", "value": "serving"}]},
