@@ -11,7 +11,6 @@ both platform and serving speak (placement) and the components' small inputs (ta
 Every public name is re-exported here, so callers import from `infra.config` alone.
 """
 
-from infra.config.checks import REGIONAL_ZONES
 from infra.config.cluster import (
     AuthorizedNetwork,
     ClusterSpec,
@@ -31,7 +30,6 @@ from infra.config.loader import (
 )
 from infra.config.models import ModelSource, ModelSpec
 from infra.config.nodepools import (
-    GPU_MACHINE_FAMILIES,
     NODE_POOL_NAME_MAX,
     GpuSharing,
     GpuSpec,
@@ -42,7 +40,7 @@ from infra.config.nodepools import (
 )
 from infra.config.placement import PoolPlacement
 from infra.config.registry import CleanupSpec, ImagesSpec, RegistrySpec
-from infra.config.replacement import PoolReplacement
+from infra.config.replacement import REGIONAL_ZONES, PoolReplacement
 from infra.config.servers import (
     BatchingSpec,
     CanarySpec,
@@ -70,6 +68,7 @@ from infra.config.shared import (
 )
 from infra.config.stack import StackSpec
 from infra.config.targets import GcpTarget, GkeTarget, PoolTarget, ServingTarget
+from infra.gke.accelerators import GPU_MACHINE_FAMILIES
 
 __all__ = [
     "GPU_MACHINE_FAMILIES",

@@ -118,14 +118,19 @@ def _subtract(intervals: Sequence[Interval], holes: Sequence[Interval]) -> list[
     return out
 
 
+def _horizon(start: datetime, rule: Recurrence, exclusions: Sequence[Exclusion]) -> datetime:
+    """Far enough that every window start up to one period past the exclusions is judged."""
+    last = max([start, *(e.end for e in exclusions)])
+    period = timedelta(days=rule.interval * (7 if rule.freq == "WEEKLY" else 1))
+    return last + ROLLING_WINDOW + period
+
+
 def availability(
     start: datetime, end: datetime, recurrence: str, exclusions: Sequence[Exclusion] = ()
 ) -> list[Interval]:
-    """Stretches of at least four hours in which GKE may upgrade, over the whole horizon."""
+    """Stretches of at least four hours in which GKE may upgrade, up to the horizon."""
     rule = parse_recurrence(recurrence)
-    last = max([start, *(e.end for e in exclusions)])
-    period = timedelta(days=rule.interval * (7 if rule.freq == "WEEKLY" else 1))
-    until = last + ROLLING_WINDOW + 2 * period
+    until = _horizon(start, rule, exclusions) + (end - start)
     windows = _merge(occurrences(start, end, rule, until))
     blocked = [(e.start, e.end) for e in exclusions if e.scope == NO_UPGRADES]
     open_ = _subtract(windows, blocked)
@@ -155,19 +160,23 @@ def worst_window(stretches: Sequence[Interval], start: datetime, until: datetime
     return min(total(c) for c in candidates)
 
 
+def worst_availability(
+    start: datetime, end: datetime, recurrence: str, exclusions: Sequence[Exclusion] = ()
+) -> timedelta:
+    """Least availability in any 32-day window from the first window on."""
+    stretches = availability(start, end, recurrence, exclusions)
+    return worst_window(stretches, start, _horizon(start, parse_recurrence(recurrence), exclusions))
+
+
 def check_window(
     start: datetime, end: datetime, recurrence: str, exclusions: Sequence[Exclusion] = ()
 ) -> list[Violation]:
     """The 48-hours-in-32-days rule, plus the exclusion count, length and scope limits."""
     found = check_exclusions(exclusions)
     try:
-        stretches = availability(start, end, recurrence, exclusions)
+        worst = worst_availability(start, end, recurrence, exclusions)
     except ValueError as error:
         return [*found, Violation("recurrence", str(error))]
-    rule = parse_recurrence(recurrence)
-    period = timedelta(days=rule.interval * (7 if rule.freq == "WEEKLY" else 1))
-    last = max([start, *(e.end for e in exclusions)])
-    worst = worst_window(stretches, start, last + ROLLING_WINDOW + period)
     if worst < MIN_AVAILABILITY:
         hours = worst.total_seconds() / 3600
         found.append(
