@@ -39,7 +39,7 @@ from infra.config.nodepools import (
     UpgradeSpec,
 )
 from infra.config.placement import PoolPlacement
-from infra.config.registry import CleanupSpec, ImagesSpec, RegistrySpec
+from infra.config.registry import BuildCacheSpec, CleanupSpec, ImagesSpec, RegistrySpec
 from infra.config.replacement import REGIONAL_ZONES, PoolReplacement
 from infra.config.servers import (
     BatchingSpec,
@@ -81,6 +81,7 @@ __all__ = [
     "AllowFrom",
     "AuthorizedNetwork",
     "BatchingSpec",
+    "BuildCacheSpec",
     "CanarySpec",
     "Cidr",
     "CleanupSpec",

@@ -60,6 +60,8 @@ class GkeTarget:
     """The stack file's `registry` section."""
     gpu_budget: int = 0
     """Most GPUs all pools together may hold (`gpuBudget`), replacements included."""
+    build_cache: bool = False
+    """The image builds keep a cache in its own repository (`images.registryCache`)."""
 
     def replacement(self, pool: NodePoolSpec) -> PoolReplacement:
         """How `pool` is replaced: create-before-delete when the GPU budget allows it."""
@@ -132,6 +134,7 @@ def gke_target(spec: StackSpec) -> GkeTarget:
         node_pools=tuple(spec.node_pools),
         registry=spec.registry,
         gpu_budget=spec.gpu_budget,
+        build_cache=spec.images.registry_cache,
     )
 
 
