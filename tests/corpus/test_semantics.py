@@ -245,9 +245,9 @@ def test_the_table_is_overridable_in_the_stack_file(tmp_path: Path) -> None:
 def test_the_cli_exits_2_with_the_one_line(tmp_path: Path) -> None:
     name, stack, change, expected = CASES[0]
     path = _write(tmp_path, name, stack, change)
+    command = [sys.executable, "-m", "infra.cli.app", "preview", "--offline", "--stack", stack]
     result = subprocess.run(
-        [sys.executable, "-m", "infra.cli.app", "preview", "--offline", "--stack", stack]
-        + ["--stack-file", str(path)],
+        [*command, "--stack-file", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
