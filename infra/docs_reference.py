@@ -135,6 +135,9 @@ def type_name(annotation: Any, metadata: Sequence[Any] = (), *, item: bool = Fal
             if not bounds:
                 return "int"
             return f"int (each {bounds})" if item else f"int, {bounds}"
+        if issubclass(annotation, float):
+            bounds = _bounds(metadata)
+            return f"number, {bounds}" if bounds else "number"
         if issubclass(annotation, SecretStr):
             return "string (secret)"
         if issubclass(annotation, str):

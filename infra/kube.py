@@ -2,6 +2,10 @@
 
 The GKE kubeconfig carries no credentials: the exec plugin fetches short-lived tokens, so
 the same kubeconfig works for CI (Workload Identity Federation) and people (gcloud login).
+A cluster serving its DNS-based endpoint is reached by that name, as
+`gcloud container clusters get-credentials --dns-endpoint` does: any network that reaches
+Google APIs gets there, and IAM (`container.clusters.connect`) decides who passes
+(https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation#dns-based_endpoint).
 """
 
 from __future__ import annotations
@@ -27,19 +31,28 @@ def context_name(project: str, location: str, cluster: str) -> str:
     return f"gke_{project}_{location}_{cluster}"
 
 
-def gke_kubeconfig_dict(context: str, endpoint: str, ca_certificate: str) -> dict[str, Any]:
+def api_server(endpoint: str, ca_certificate: str, dns_endpoint: str | None) -> dict[str, str]:
+    """The kubeconfig `cluster` entry: the DNS name when the stack uses it, else the IP.
+
+    The IP endpoint presents a certificate of the cluster's own CA, so its CA goes along; the
+    DNS endpoint (`<uid>.<region>.gke.goog`, always present, user traffic only when allowed:
+    the API's ControlPlaneEndpointsConfig.DNSEndpointConfig.endpoint) is served by Google's
+    front end, whose certificate the system roots verify, so no CA is pinned for it.
+    """
+    if dns_endpoint is not None:
+        return {"server": f"https://{dns_endpoint}"}
+    return {"server": f"https://{endpoint}", "certificate-authority-data": ca_certificate}
+
+
+def gke_kubeconfig_dict(
+    context: str, endpoint: str, ca_certificate: str, dns_endpoint: str | None = None
+) -> dict[str, Any]:
     """A kubeconfig for one cluster whose user authenticates through the GKE auth plugin."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
-            {
-                "name": context,
-                "cluster": {
-                    "server": f"https://{endpoint}",
-                    "certificate-authority-data": ca_certificate,
-                },
-            }
+            {"name": context, "cluster": api_server(endpoint, ca_certificate, dns_endpoint)}
         ],
         "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
         "current-context": context,
@@ -61,10 +74,14 @@ def gke_kubeconfig_dict(context: str, endpoint: str, ca_certificate: str) -> dic
     }
 
 
-def gke_kubeconfig(context: str, endpoint: str, ca_certificate: str) -> str:
+def gke_kubeconfig(
+    context: str, endpoint: str, ca_certificate: str, dns_endpoint: str | None = None
+) -> str:
     """Kubeconfig text (JSON is valid YAML), deterministic: sorted keys, fixed indent."""
     return json.dumps(
-        gke_kubeconfig_dict(context, endpoint, ca_certificate), indent=2, sort_keys=True
+        gke_kubeconfig_dict(context, endpoint, ca_certificate, dns_endpoint),
+        indent=2,
+        sort_keys=True,
     )
 
 
@@ -91,14 +108,21 @@ def gke_provider(
     location: pulumi.Input[str],
     endpoint: pulumi.Input[str],
     ca_certificate: pulumi.Input[str],
+    dns_endpoint: pulumi.Input[str] | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> tuple[k8s.Provider, pulumi.Output[str]]:
-    """The provider for a GKE cluster and its kubeconfig (a secret output)."""
+    """The provider for a GKE cluster and its kubeconfig (a secret output).
+
+    With `dns_endpoint` the provider connects through the DNS-based endpoint.
+    """
     text: pulumi.Output[str] = pulumi.Output.all(
-        cluster_name, location, endpoint, ca_certificate
+        cluster_name, location, endpoint, ca_certificate, dns_endpoint
     ).apply(
         lambda parts: gke_kubeconfig(
-            context_name(project, str(parts[1]), str(parts[0])), str(parts[2]), str(parts[3])
+            context_name(project, str(parts[1]), str(parts[0])),
+            str(parts[2]),
+            str(parts[3]),
+            None if dns_endpoint is None else str(parts[4]),
         )
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(text)

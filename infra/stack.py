@@ -59,6 +59,7 @@ def _server_images(
     root: Path,
 ) -> tuple[pulumi.Input[str], pulumi.Input[str] | None]:
     """The stable and canary image refs: built here, or a prebuilt image the stack names."""
+    from infra.config.targets import image_target, server_image
     from infra.images.context import Variant
     from infra.images.image import ModelImage, ModelImageArgs
 
@@ -66,10 +67,12 @@ def _server_images(
         # Deployed as named; the policy pack judges its registry and digest pinning.
         return server.image, None
 
+    target, built = image_target(spec), server_image(spec, server)
+
     def image(name: str, variant: Variant) -> pulumi.Output[str]:
         args = ModelImageArgs(
-            spec=spec,
-            server=server,
+            target=target,
+            image=built,
             variant=variant,
             registry_url=registry_url,
             root=root,

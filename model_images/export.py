@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import importlib
 import shutil
-import tempfile
 from pathlib import Path
 
 from model_images import contract
 from model_images.catalog import RECIPES
+from model_images.sources import replace_dir
 
 BYO = "savedmodel"
 
@@ -48,21 +48,15 @@ def export(
     target = out / (name or recipe) / str(version)
     if target.exists() and not force:
         raise ExportError(f"{target} exists; pass --force to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
-    try:
-        work = staging / "model"
+
+    def fill(work: Path) -> None:
         if recipe == BYO:
             assert path is not None
             _copy_saved_model(path, work, name or path.name)
         else:
-            _export_recipe(recipe, weights, version, work, name or recipe, staging)
-        if target.exists():
-            shutil.rmtree(target)
-        work.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+            _export_recipe(recipe, weights, version, work, name or recipe, work.parent)
+
+    return replace_dir(target, fill)
 
 
 def _export_recipe(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -54,7 +55,7 @@ def fetch_version(location: str, dest: Path, root: Path) -> Path:
             raise SourceError(f"{location}: no such directory")
         if directory.resolve() == dest.resolve():
             return dest
-        return _replace(dest, lambda work: shutil.copytree(directory, work))
+        return replace_dir(dest, lambda work: shutil.copytree(directory, work))
     bucket, prefix = _split_gs(location)
     client = _gcs_client()
     blobs = [b for b in client.list_blobs(bucket, prefix=prefix + "/") if not b.name.endswith("/")]
@@ -70,7 +71,7 @@ def fetch_version(location: str, dest: Path, root: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             blob.download_to_filename(str(target))
 
-    return _replace(dest, download)
+    return replace_dir(dest, download)
 
 
 def publish_version(directory: Path, location: str, root: Path) -> None:
@@ -92,13 +93,15 @@ def publish_version(directory: Path, location: str, root: Path) -> None:
         blob.upload_from_filename(str(path), if_generation_match=0)
 
 
-def _replace(dest: Path, fill: Any) -> Path:
+def replace_dir(dest: Path, fill: Callable[[Path], object]) -> Path:
+    """Fill a sibling directory, then rename it over `dest`: TF Serving, a build or a fetch
+    never sees a half-written version."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:
         work = staging / "version"
-        if fill(work) is None and not work.exists():
-            work.mkdir()
+        fill(work)
+        work.mkdir(exist_ok=True)
         if dest.exists():
             shutil.rmtree(dest)
         work.rename(dest)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -148,15 +149,15 @@ def policy_properties(policy: Policy, config: Mapping[str, Any]) -> dict[str, An
 # ------------------------------------------------------------------ SDK argument bags
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
 def _seconds(value: Any) -> float:
     """Custom timeouts are durations such as "10m" or "1h30m"; the SDK wants seconds."""
     if isinstance(value, int | float):
         return float(value)
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
-    total = 0.0
-    for amount, unit in re.findall(r"(\d+(?:\.\d+)?)([hms])", str(value or "")):
-        total += float(amount) * units[unit]
-    return total
+    return sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(str(value or "")))
 
 
 def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
@@ -192,60 +193,97 @@ def _type_from_urn(urn: str) -> str:
     return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
 
 
-def _provider(
-    resource: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]
-) -> PolicyProviderResource | None:
-    reference = str(resource.get("provider") or "")
-    if not reference:
-        return None
+@dataclass(frozen=True)
+class Prepared:
+    """One captured resource in the SDK's types, built once and handed to every policy.
+
+    The SDK's analyzer deserialises and proxies a resource's inputs afresh for each policy
+    (pulumi_policy/policy.py, `Analyze` and `AnalyzeStack`); the objects are equal each
+    time, so the offline engine builds them once.
+    """
+
+    urn: str
+    type: str
+    name: str
+    props: Any
+    opts: PolicyResourceOptions
+    provider: PolicyProviderResource | None
+    parent: str
+    dependencies: tuple[str, ...]
+
+    def args(self, config: Mapping[str, Any]) -> ResourceValidationArgs:
+        return ResourceValidationArgs(
+            resource_type=self.type,
+            props=self.props,
+            urn=self.urn,
+            name=self.name,
+            opts=self.opts,
+            provider=self.provider,
+            config=config,
+        )
+
+
+def _provider_urn(reference: str) -> str:
     # A provider reference is "<urn>::<id>"; a URN alone has three "::" separators.
-    urn = reference.rsplit("::", 1)[0] if reference.count("::") >= 4 else reference
-    found = by_urn.get(urn) or {}
-    name = urn.rsplit("::", 1)[-1]
-    return PolicyProviderResource(_type_from_urn(urn), _props(found.get("inputs")), urn, name)
+    return reference.rsplit("::", 1)[0] if reference.count("::") >= 4 else reference
 
 
-def _resource_args(
-    resource: Mapping[str, Any],
-    by_urn: Mapping[str, Mapping[str, Any]],
-    config: Mapping[str, Any],
-) -> ResourceValidationArgs:
-    return ResourceValidationArgs(
-        resource_type=str(resource.get("type", "")),
-        props=_props(resource.get("inputs")),
-        urn=str(resource.get("urn", "")),
-        name=str(resource.get("name", "")),
-        opts=_options(resource),
-        provider=_provider(resource, by_urn),
-        config=config,
-    )
+def prepare(resources: Sequence[Mapping[str, Any]]) -> list[Prepared]:
+    """Every resource in the SDK's types; each provider's view is built once too."""
+    by_urn = {str(r.get("urn", "")): r for r in resources}
+    providers: dict[str, PolicyProviderResource] = {}
 
+    def provider(reference: str) -> PolicyProviderResource | None:
+        if not reference:
+            return None
+        urn = _provider_urn(reference)
+        if urn not in providers:
+            found = by_urn.get(urn) or {}
+            name = urn.rsplit("::", 1)[-1]
+            props = _props(found.get("inputs"))
+            providers[urn] = PolicyProviderResource(_type_from_urn(urn), props, urn, name)
+        return providers[urn]
 
-def _stack_resources(
-    resources: Sequence[Mapping[str, Any]], by_urn: Mapping[str, Mapping[str, Any]]
-) -> list[PolicyResource]:
-    built: dict[str, PolicyResource] = {}
+    prepared = []
     for resource in resources:
-        urn = str(resource.get("urn", ""))
-        built[urn] = PolicyResource(
-            resource_type=str(resource.get("type", "")),
-            props=_props(resource.get("inputs")),
-            urn=urn,
-            name=str(resource.get("name", "")),
-            opts=_options(resource),
-            provider=_provider(resource, by_urn),
+        options = dict(resource.get("options") or {})
+        depends = options.get("dependsOn") or options.get("dependencies") or []
+        prepared.append(
+            Prepared(
+                urn=str(resource.get("urn", "")),
+                type=str(resource.get("type", "")),
+                name=str(resource.get("name", "")),
+                props=_props(resource.get("inputs")),
+                opts=_options(resource),
+                provider=provider(str(resource.get("provider") or "")),
+                parent=str(resource.get("parent") or ""),
+                dependencies=tuple(str(d) for d in depends),
+            )
+        )
+    return prepared
+
+
+def stack_resources(prepared: Sequence[Prepared]) -> list[PolicyResource]:
+    """The stack policies' view: one `PolicyResource` per URN, parents and dependencies linked."""
+    built: dict[str, PolicyResource] = {}
+    for item in prepared:
+        built[item.urn] = PolicyResource(
+            resource_type=item.type,
+            props=item.props,
+            urn=item.urn,
+            name=item.name,
+            opts=item.opts,
+            provider=item.provider,
             parent=None,
             dependencies=[],
             property_dependencies={},
         )
-    for resource in resources:
-        item = built[str(resource.get("urn", ""))]
-        parent = resource.get("parent")
-        item.parent = built.get(str(parent)) if parent else None
-        options = dict(resource.get("options") or {})
-        for dependency in options.get("dependsOn") or options.get("dependencies") or []:
+    for item in prepared:
+        resource = built[item.urn]
+        resource.parent = built.get(item.parent) if item.parent else None
+        for dependency in item.dependencies:
             if dependency in built:
-                item.dependencies.append(built[dependency])
+                resource.dependencies.append(built[dependency])
     return list(built.values())
 
 
@@ -282,8 +320,13 @@ def _run(
 
 
 def evaluate(resources: list[dict[str, Any]], config: Mapping[str, Any]) -> list[Verdict]:
-    """Every violation the pack finds in a plan's resources under a policy config."""
-    by_urn = {str(r.get("urn", "")): r for r in resources}
+    """Every violation the pack finds in a plan's resources under a policy config.
+
+    Linear in resources plus policies: the resources are prepared once, every resource
+    policy sees the same prepared objects and every stack policy the same list.
+    """
+    prepared = prepare(resources)
+    everything: list[PolicyResource] | None = None
     verdicts: list[Verdict] = []
     for policy in POLICIES:
         level = enforcement_level(policy, config)
@@ -291,12 +334,12 @@ def evaluate(resources: list[dict[str, Any]], config: Mapping[str, Any]) -> list
             continue
         properties = policy_properties(policy, config)
         if isinstance(policy, ResourceValidationPolicy):
-            for resource in resources:
-                args = _resource_args(resource, by_urn, properties)
-                _run(policy, level, args, str(resource.get("urn", "")), verdicts)
+            for item in prepared:
+                _run(policy, level, item.args(properties), item.urn, verdicts)
         elif isinstance(policy, StackValidationPolicy):
-            stack_args = StackValidationArgs(_stack_resources(resources, by_urn), properties)
-            _run(policy, level, stack_args, "", verdicts)
+            if everything is None:
+                everything = stack_resources(prepared)
+            _run(policy, level, StackValidationArgs(everything, properties), "", verdicts)
     return sorted(set(verdicts), key=lambda v: (v.level != "mandatory", v.policy, v.urn, v.message))
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from policies import (
+    canary,
     cluster,
     containers,
     cost,
+    day0,
     exposure,
     iam,
     images,
@@ -25,9 +27,11 @@ POLICIES: list[Policy] = [
     *probes.POLICIES,
     *security.POLICIES,
     *rollout.POLICIES,
+    *canary.POLICIES,
     *exposure.POLICIES,
     *cluster.POLICIES,
     *iam.POLICIES,
     *cost.POLICIES,
     *labels.POLICIES,
+    *day0.POLICIES,
 ]

@@ -84,9 +84,18 @@ def preview(
             "--policy-config", help="Policy config instead of policies/config/<stack>.json."
         ),
     ] = None,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(
+            "--bootstrap",
+            help="Only this day-0 stack (bootstrap/stacks/); --all previews every one too.",
+        ),
+    ] = None,
 ) -> None:
     """Preview stacks. With --offline: exit 0 clean, 1 mandatory policy violation, 2 bad config."""
     root = project_root()
+    if bootstrap is not None:
+        _preview_bootstrap(root, [bootstrap], offline, stack is not None or all_stacks, json_out)
     stacks = select_stacks(root, stack, all_stacks)
     if not offline:
         from infra.cli.ops import run_automation
@@ -96,16 +105,19 @@ def preview(
     if stack_file is not None and len(stacks) != 1:
         err.print("servestack: --stack-file goes with --stack")
         raise typer.Exit(EXIT_CONFIG)
+    from bootstrap import cli as day0
     from infra.images.context import check_model_sources
     from infra.preview.engine import run_offline
     from infra.preview.manifests import write_manifests
     from infra.preview.render import render
     from infra.preview.stackfile import load_config_spec, read_stack_config
 
+    day0_stacks = day0.available(root) if all_stacks else []
     try:  # every selected stack file is validated before any program runs
         for name in stacks:
             config = read_stack_config(root, name, stack_file)
             check_model_sources(load_config_spec(config), root, config.file)
+        day0.check_files(root, day0_stacks)
     except ConfigError as error:
         err.print(str(error), markup=False)
         raise typer.Exit(EXIT_CONFIG) from None
@@ -123,13 +135,35 @@ def preview(
         if manifests is not None:
             write_manifests(plan.resources, manifests / name if many else manifests)
         failed = failed or bool(plan.mandatory_violations)
+    if day0_stacks:
+        failed = day0.preview(root, day0_stacks, console, json_out) or failed
+    raise typer.Exit(EXIT_POLICY if failed else EXIT_OK)
+
+
+def _preview_bootstrap(
+    root: Path, names: list[str], offline: bool, with_stacks: bool, json_out: Path | None
+) -> None:
+    """`--bootstrap NAME`: the day-0 stack alone, offline (applied with the Pulumi CLI)."""
+    from bootstrap import cli as day0
+
+    if not offline or with_stacks:
+        err.print("servestack: --bootstrap goes with --offline, without --stack or --all")
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        day0.check_files(root, names)
+        failed = day0.preview(root, names, console, json_out)
+    except ConfigError as error:
+        err.print(str(error), markup=False)
+        raise typer.Exit(EXIT_CONFIG) from None
     raise typer.Exit(EXIT_POLICY if failed else EXIT_OK)
 
 
 def _register_groups() -> None:
     """Command groups living in their own modules (their heavy imports stay inside commands)."""
-    from infra.cli import engine, models, ops
+    from infra.cli import canary, ci, engine, models, ops
 
+    canary.register(app)
+    ci.register(app)
     models.register(app)
     ops.register(app)
     engine.register(app)

@@ -17,6 +17,7 @@ import typer
 if TYPE_CHECKING:
     from infra.ops.automation import StackRun
     from infra.ops.diff import StackDiff
+    from infra.ops.worktree import PlanResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -58,7 +59,7 @@ def diff(
     """Offline plans at --base and in the working tree, compared per stack. No credentials."""
     from infra.ops.diff import diff_all
     from infra.ops.markdown import render
-    from infra.ops.worktree import WorktreeError, plans_for, repo_root, resolve_ref, worktree_at
+    from infra.ops.worktree import WorktreeError, repo_root, resolve_ref, worktree_at
     from infra.preview.stackfile import available_stacks, safe_order
 
     _one_or_all(stack, all_stacks)
@@ -79,8 +80,8 @@ def diff(
             typer.echo(
                 f"Planning {len(stacks)} stack(s) at {base} and in the working tree…", err=True
             )
-            before = plans_for(base_root, stacks, Path(tmp) / "base")
-            after = plans_for(root, stacks, Path(tmp) / "head")
+            planned = _plan_with_progress({"base": base_root, "head": root}, stacks, Path(tmp))
+            before, after = planned["base"], planned["head"]
     except WorktreeError as error:
         raise _fail(str(error), EXIT_USAGE) from None
     errors: dict[tuple[str, str], str] = {}
@@ -101,6 +102,41 @@ def diff(
         typer.echo(f"Wrote {markdown}", err=True)
     if any(d.head_error for d in diffs):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _plan_with_progress(
+    trees: dict[str, Path], stacks: Sequence[str], out_dir: Path
+) -> dict[str, dict[str, PlanResult]]:
+    """Plan every stack in every tree, one live line per stack on stderr (rich progress)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from infra.ops.worktree import plans_at
+
+    marks = {"waiting": "·", "planning": "…", "done": "✓", "failed": "✗"}
+    states = {stack: dict.fromkeys(trees, "waiting") for stack in stacks}
+
+    def line(stack: str) -> str:
+        sides = ", ".join(f"{side} {marks[state]}" for side, state in states[stack].items())
+        return f"{stack}: {sides}"
+
+    with Progress(
+        SpinnerColumn(finished_text="✓"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True, highlight=False),
+    ) as bar:
+        tasks = {
+            stack: bar.add_task(line(stack), total=len(trees), start=False) for stack in stacks
+        }
+
+        def progress(side: str, stack: str, state: str) -> None:
+            states[stack][side] = state
+            if state == "planning":
+                bar.start_task(tasks[stack])
+            bar.update(tasks[stack], description=line(stack), advance=state != "planning")
+
+        return plans_at(trees, stacks, out_dir, progress=progress)
 
 
 def _print_diffs(diffs: Sequence[StackDiff]) -> None:

@@ -14,6 +14,7 @@ Every public name is re-exported here, so callers import from `infra.config` alo
 from infra.config.cluster import (
     AuthorizedNetwork,
     ClusterSpec,
+    DnsEndpointSpec,
     LocalSpec,
     MaintenanceExclusion,
     MaintenanceSpec,
@@ -43,6 +44,7 @@ from infra.config.registry import BuildCacheSpec, CleanupSpec, ImagesSpec, Regis
 from infra.config.replacement import REGIONAL_ZONES, PoolReplacement
 from infra.config.servers import (
     BatchingSpec,
+    CanaryAnalysis,
     CanarySpec,
     CustomMetric,
     ResourcesSpec,
@@ -67,7 +69,14 @@ from infra.config.shared import (
     stack_file,
 )
 from infra.config.stack import StackSpec
-from infra.config.targets import GcpTarget, GkeTarget, PoolTarget, ServingTarget
+from infra.config.targets import (
+    GcpTarget,
+    GkeTarget,
+    ImageTarget,
+    PoolTarget,
+    ServerImage,
+    ServingTarget,
+)
 from infra.gke.accelerators import GPU_MACHINE_FAMILIES
 
 __all__ = [
@@ -82,6 +91,7 @@ __all__ = [
     "AuthorizedNetwork",
     "BatchingSpec",
     "BuildCacheSpec",
+    "CanaryAnalysis",
     "CanarySpec",
     "Cidr",
     "CleanupSpec",
@@ -89,12 +99,14 @@ __all__ = [
     "ConfigError",
     "CpuQuantity",
     "CustomMetric",
+    "DnsEndpointSpec",
     "DnsLabel",
     "GcpTarget",
     "GkeTarget",
     "GpuSharing",
     "GpuSpec",
     "IamRole",
+    "ImageTarget",
     "ImagesSpec",
     "KeyedError",
     "LabelValue",
@@ -119,6 +131,7 @@ __all__ = [
     "Rfc3339",
     "RolloutSpec",
     "ServerAutoscaling",
+    "ServerImage",
     "ServerSpec",
     "ServingSpec",
     "ServingTarget",

@@ -32,6 +32,16 @@ def check_flavour(spec: StackSpec) -> None:
             )
         if not spec.node_pools:
             raise KeyedError("servestack:nodePools", "a GKE stack needs at least one pool")
+        network = spec.cluster.network
+        needs_proxies = spec.serving.expose in ("internal", "external")
+        # Created with a created network; an existing network's own proxy-only range is
+        # named here all the same, so the NetworkPolicy lets the proxies in.
+        if needs_proxies and not network.proxy_only_cidr:
+            raise KeyedError(
+                "servestack:cluster.network.proxyOnlyCidr",
+                f"required with serving.expose {spec.serving.expose}: "
+                "the Gateway's proxies need a proxy-only subnet",
+            )
 
 
 def check_pools(spec: StackSpec) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -33,11 +34,32 @@ class NetworkSpec(Strict):
     """Secondary range for pod IPs; size it for max nodes x pods per node."""
     services_cidr: Cidr = "10.20.0.0/20"
     """Secondary range for Service cluster IPs."""
+    proxy_only_cidr: Cidr | None = None
+    """Proxy-only subnet of the Gateway's proxies (expose internal/external); created unless
+    the network exists."""
 
     @model_validator(mode="after")
     def _existing_pair(self) -> Self:
         if (self.existing_network is None) != (self.existing_subnetwork is None):
             raise ValueError("existingNetwork and existingSubnetwork go together")
+        return self
+
+    @model_validator(mode="after")
+    def _proxy_range(self) -> Self:
+        if self.proxy_only_cidr is None:
+            return self
+        proxy = ipaddress.ip_network(self.proxy_only_cidr, strict=False)
+        # Google recommends /23 for a proxy-only subnet and allows /26 at the smallest
+        # (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#proxy_only_subnet_create).
+        if proxy.prefixlen > 26:
+            raise ValueError(f"proxyOnlyCidr: /{proxy.prefixlen} is smaller than /26")
+        for key, cidr in (
+            ("subnetCidr", self.subnet_cidr),
+            ("podsCidr", self.pods_cidr),
+            ("servicesCidr", self.services_cidr),
+        ):
+            if proxy.overlaps(ipaddress.ip_network(cidr, strict=False)):
+                raise ValueError(f"proxyOnlyCidr: {self.proxy_only_cidr} overlaps {key} {cidr}")
         return self
 
 
@@ -55,6 +77,21 @@ class PrivateClusterSpec(Strict):
     """/28 range for the control plane's private endpoint; unique in the VPC."""
     private_endpoint: bool = False
     """Control plane reachable only from inside the VPC (no public endpoint)."""
+
+
+class DnsEndpointSpec(Strict):
+    """GKE's DNS-based control-plane endpoint, an alternative to the IP endpoint.
+
+    Requests reach it through Google's front end from any network that reaches Google APIs,
+    and IAM authorises each one (`container.clusters.connect`) before Kubernetes RBAC does:
+    https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation#dns-based_endpoint
+    Authorized networks keep applying to the IP endpoint only.
+    """
+
+    allow_external_traffic: bool = False
+    """Serve kubectl and Pulumi on the DNS endpoint; they then connect through it. Off: only
+    the IP endpoint (and its authorized networks) serves users, so CI on GitHub-hosted
+    runners cannot reach the cluster."""
 
 
 def _end_after_start(start: str, end: str) -> None:
@@ -115,7 +152,9 @@ class ClusterSpec(Strict):
     private: PrivateClusterSpec = PrivateClusterSpec()
     """Private nodes and control-plane endpoint settings."""
     master_authorized_networks: list[AuthorizedNetwork] = []
-    """Only these ranges reach the control plane; empty: no restriction."""
+    """Only these ranges reach the control plane's IP endpoint; empty: no restriction."""
+    dns_endpoint: DnsEndpointSpec = DnsEndpointSpec()
+    """The DNS-based control-plane endpoint (IAM-authorised), for clients without a fixed IP."""
     workload_identity: bool = True
     """Pods act as Google service accounts without key files."""
     shielded_nodes: bool = True

@@ -45,6 +45,8 @@ def check_network(cluster: ClusterSpec) -> None:
     net = cluster.network
     ranges = {"subnetCidr": net.subnet_cidr, "podsCidr": net.pods_cidr}
     ranges["servicesCidr"] = net.services_cidr
+    if net.proxy_only_cidr is not None:
+        ranges["proxyOnlyCidr"] = net.proxy_only_cidr
     master = cluster.private.master_cidr if cluster.private.enabled else None
     violations = check_ranges(ranges, master)
     for violation in violations:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from infra.config.models import ModelSpec
 from infra.config.shared import CpuQuantity, DnsLabel, MemoryQuantity, Strict
@@ -93,13 +93,45 @@ class RolloutSpec(Strict):
         return self
 
 
+# A Prometheus range duration such as 10m (https://prometheus.io/docs/prometheus/latest/
+# querying/basics/#time-durations), kept to one unit so it reads the same in PromQL and YAML.
+Window = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,3}[smh]$")]
+
+
+class CanaryAnalysis(Strict):
+    """Thresholds `servestack canary` holds the canary to, against stable, over one window."""
+
+    window: Window = "10m"
+    """PromQL range both tracks are compared over, e.g. 10m."""
+    min_requests: int = Field(100, ge=1)
+    """Canary requests the window must hold before any verdict; fewer: wait."""
+    max_error_rate_increase: float = Field(ge=0, le=100)
+    """Most the canary's error rate may exceed stable's, in percentage points."""
+    max_latency_ratio: float = Field(ge=1, le=100)
+    """Most the canary's p99 latency may be, as a multiple of stable's p99."""
+    step: int = Field(10, ge=1, le=50)
+    """Percentage points a passing analysis adds to canary.weight."""
+    max_weight: int = Field(50, ge=1, le=50)
+    """Weight after which a passing analysis makes the canary version the served one."""
+
+
 class CanarySpec(Strict):
     model: DnsLabel | None = None
     """Model that gets the canary version; unset: the server's first model."""
     version: int = Field(ge=1)
     """Model version the canary replicas serve."""
     weight: int = Field(ge=1, le=50)
-    """Canary replicas as percent of autoscaling.min (at least 1); traffic follows."""
+    """Percent of REST requests through the Gateway (exact); also sizes the canary's HPA."""
+    analysis: CanaryAnalysis | None = None
+    """Metric gate of `servestack canary`; required by policy in mandatory stacks."""
+
+    @model_validator(mode="after")
+    def _weight_within_max(self) -> Self:
+        if self.analysis is not None and self.weight > self.analysis.max_weight:
+            raise ValueError(
+                f"weight: {self.weight} is above analysis.maxWeight {self.analysis.max_weight}"
+            )
+        return self
 
 
 class ServerSpec(Strict):

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from infra.config.cluster import ClusterSpec, LocalSpec
 from infra.config.nodepools import NodePoolSpec
-from infra.config.registry import RegistrySpec
+from infra.config.registry import ImagesSpec, RegistrySpec
 from infra.config.replacement import PoolReplacement, choose_replacement
+from infra.config.servers import ServerSpec
 from infra.config.serving import AllowFrom, Expose, NodePorts
 from infra.config.shared import StackLabels
 from infra.config.stack import StackSpec
@@ -103,6 +104,10 @@ class ServingTarget:
     """Callers let through the namespace's default-deny network policy."""
     node_ports: NodePorts | None = None
     """Fixed node ports with expose nodeport; None: Kubernetes picks."""
+    gateway_class: str | None = None
+    """GKE GatewayClass of the REST Gateway (expose internal/external on GKE); None: none."""
+    proxy_only_cidr: str | None = None
+    """Source range of the Gateway's proxies, let through the NetworkPolicy."""
 
     @property
     def scraped(self) -> bool:
@@ -148,9 +153,26 @@ def pool_target(spec: StackSpec) -> PoolTarget:
     return gke_target(spec).pools
 
 
+# GKE's managed GatewayClasses: the regional internal and the regional external Application
+# Load Balancer, both Envoy-based, both needing the region's proxy-only subnet
+# (https://cloud.google.com/kubernetes-engine/docs/concepts/gateway-api#gatewayclass).
+GATEWAY_CLASSES: dict[str, str] = {
+    "internal": "gke-l7-rilb",
+    "external": "gke-l7-regional-external-managed",
+}
+
+
+def gateway_class(spec: StackSpec) -> str | None:
+    """A GKE stack exposed beyond the cluster gets a Gateway; a local one never does."""
+    if spec.cluster is None:
+        return None
+    return GATEWAY_CLASSES.get(spec.serving.expose)
+
+
 def serving_target(spec: StackSpec) -> ServingTarget:
     """What every model server of a stack shares, GKE or local."""
     serving = spec.serving
+    gateway = gateway_class(spec)
     return ServingTarget(
         namespace=serving.namespace,
         labels=spec.labels,
@@ -162,4 +184,46 @@ def serving_target(spec: StackSpec) -> ServingTarget:
         node_ports=serving.node_ports,
         kubernetes_minor=int(spec.kubernetes_version.split(".")[1]),
         tf_serving_version=spec.images.tf_serving_version,
+        gateway_class=gateway,
+        proxy_only_cidr=(
+            spec.cluster.network.proxy_only_cidr if gateway and spec.cluster is not None else None
+        ),
     )
+
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """What a model image needs of its stack: names for errors and paths, image settings."""
+
+    stack: str
+    """Stack name: names the stack file in errors and the build-context directory."""
+    images: ImagesSpec
+    """The stack file's `images` section: TF Serving version, platform, push, cache."""
+    model_store: str
+    """Directory, relative to the project root, where fetched model versions are."""
+    local: LocalSpec | None
+    """The local registry's credentials on the `local` stack; None on GKE stacks."""
+
+
+@dataclass(frozen=True)
+class ServerImage:
+    """One model server as its image sees it."""
+
+    server: ServerSpec
+    """The server: its models, versions, canary and batching."""
+    index: int
+    """Position in `servers`, so errors name `servestack:servers[i]...`."""
+    gpu: bool
+    """The server's node pool has GPUs: the image builds on TF Serving's -gpu base."""
+
+
+def image_target(spec: StackSpec) -> ImageTarget:
+    return ImageTarget(
+        stack=spec.stack, images=spec.images, model_store=spec.model_store, local=spec.local
+    )
+
+
+def server_image(spec: StackSpec, server: ServerSpec) -> ServerImage:
+    pool = spec.pool(server.node_pool)
+    index = next(i for i, s in enumerate(spec.servers) if s.name == server.name)
+    return ServerImage(server=server, index=index, gpu=pool is not None and pool.gpu is not None)

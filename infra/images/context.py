@@ -18,11 +18,13 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from infra.config import ConfigError, ModelSpec, ServerSpec, StackSpec, stack_file
+from infra.config.targets import ImageTarget, ServerImage, image_target, server_image
 from infra.images import tfconfig
 from infra.images.baseimage import BaseImage, base_image
 from model_images.lock import LOCK_FILE, LockedVersion, ModelLock, read_lock, tree_digest
@@ -126,19 +128,17 @@ def served_versions(server: ServerSpec, model: ModelSpec, variant: Variant) -> t
 
 
 def plan_context(
-    spec: StackSpec,
-    server: ServerSpec,
+    target: ImageTarget,
+    image: ServerImage,
     variant: Variant,
     root: Path,
     base_lock: dict[str, str | None],
     model_lock: ModelLock | None = None,
 ) -> BuildContext:
-    """Everything the image of `server` (`variant`) contains, from the spec and the locks."""
+    """Everything the image of one server (`variant`) contains, from its inputs and the locks."""
     locks = read_lock(root) if model_lock is None else model_lock
-    index = next(i for i, s in enumerate(spec.servers) if s.name == server.name)
-    pool = spec.pool(server.node_pool)
-    gpu = pool is not None and pool.gpu is not None
-    base = base_image(base_lock, spec.images.tf_serving_version, gpu)
+    server = image.server
+    base = base_image(base_lock, target.images.tf_serving_version, image.gpu)
 
     models: list[BakedVersion] = []
     served: list[tfconfig.ServedModel] = []
@@ -146,12 +146,12 @@ def plan_context(
         versions = served_versions(server, model, variant)
         served.append(tfconfig.served_model(model, versions))
         for version in versions:
-            models.append(_baked(spec, locks, model, version, root, _key(index, m_index)))
+            models.append(_baked(target, locks, model, version, root, _key(image.index, m_index)))
 
     entries = _config_entries(server, tuple(served))
     manifest = {
         "base": base.ref,
-        "gpu": gpu,
+        "gpu": image.gpu,
         "models": [
             {
                 "digest": m.locked.digest,
@@ -161,9 +161,9 @@ def plan_context(
             }
             for m in models
         ],
-        "platform": spec.images.platform,
+        "platform": target.images.platform,
         "server": server.name,
-        "tfServingVersion": spec.images.tf_serving_version,
+        "tfServingVersion": target.images.tf_serving_version,
         "variant": variant,
     }
     baked = tuple(models)
@@ -174,18 +174,32 @@ def plan_context(
     return BuildContext(
         server=server.name,
         variant=variant,
-        gpu=gpu,
+        gpu=image.gpu,
         base=base,
-        platform=spec.images.platform,
+        platform=target.images.platform,
         served=tuple(served),
         entries=ordered,
         models=baked,
-        digest=tag_digest(ordered, baked, base, spec.images.platform),
+        digest=tag_digest(ordered, baked, base, target.images.platform),
+    )
+
+
+def plan_for(
+    spec: StackSpec,
+    server: ServerSpec,
+    variant: Variant,
+    root: Path,
+    base_lock: dict[str, str | None],
+    model_lock: ModelLock | None = None,
+) -> BuildContext:
+    """`plan_context` for a server of a whole stack (checks, tests and tools)."""
+    return plan_context(
+        image_target(spec), server_image(spec, server), variant, root, base_lock, model_lock
     )
 
 
 def _baked(
-    spec: StackSpec,
+    target: ImageTarget,
     locks: ModelLock,
     model: ModelSpec,
     version: int,
@@ -194,9 +208,9 @@ def _baked(
     file: str | None = None,
 ) -> BakedVersion:
     """The lock entry of one served version; missing or elsewhere is a config error."""
-    file = file or stack_file(spec.stack)
+    file = file or stack_file(target.stack)
     locked = locks.get(model.name, version)
-    publish = f"servestack models publish --stack {spec.stack}"
+    publish = f"servestack models publish --stack {target.stack}"
     if locked is None:
         raise ConfigError(
             file,
@@ -212,7 +226,7 @@ def _baked(
             f"publish it there (`{publish}`) or point the source at where it was published",
         )
     repository_dir = local_dir(locked.source, root) if model.source.path is not None else None
-    local = repository_dir or (root / spec.model_store / model.name / str(version))
+    local = repository_dir or (root / target.model_store / model.name / str(version))
     return BakedVersion(key=key, locked=locked, local=local)
 
 
@@ -236,9 +250,9 @@ def _config_entries(
     return entries
 
 
-def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
-    """Every version a server bakes is in the model lock, from its source: before any resource."""
-    locks = read_lock(root)
+def stack_versions(spec: StackSpec) -> Iterator[tuple[str, ModelSpec, int]]:
+    """(stack-file key, model, version) of every version the stack's images bake, canaries
+    included; servers with a prebuilt image bake nothing."""
     for index, server in enumerate(spec.servers):
         if server.image is not None:
             continue
@@ -247,13 +261,21 @@ def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
             if server.canary is not None and server.canary_model == model:
                 versions.add(server.canary.version)
             for version in sorted(versions):
-                _baked(spec, locks, model, version, root, _key(index, m_index), file)
+                yield _key(index, m_index), model, version
 
 
-def verify_models(spec: StackSpec, context: BuildContext) -> None:
+def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
+    """Every version a server bakes is in the model lock, from its source: before any resource."""
+    locks = read_lock(root)
+    target = image_target(spec)
+    for key, model, version in stack_versions(spec):
+        _baked(target, locks, model, version, root, key, file)
+
+
+def verify_models(target: ImageTarget, context: BuildContext) -> None:
     """A build bakes exactly what the lock says: every version on disk, with its digest."""
-    file = stack_file(spec.stack)
-    fetch = f"servestack models fetch --stack {spec.stack}"
+    file = stack_file(target.stack)
+    fetch = f"servestack models fetch --stack {target.stack}"
     for baked in context.models:
         name = f"{baked.locked.model} version {baked.locked.version}"
         if not baked.local.is_dir():

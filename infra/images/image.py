@@ -11,7 +11,8 @@ from pathlib import Path
 import pulumi
 import pulumi_docker_build as docker_build
 
-from infra.config import ConfigError, ServerSpec, StackSpec, stack_file
+from infra.config import ConfigError, stack_file
+from infra.config.targets import ImageTarget, ServerImage
 from infra.images.baseimage import LOCK_FILE, read_lock
 from infra.images.context import (
     BuildContext,
@@ -29,11 +30,16 @@ _LOCAL_REGISTRY_USER = "servestack"
 
 @dataclass(frozen=True)
 class ModelImageArgs:
-    spec: StackSpec
-    server: ServerSpec
+    target: ImageTarget
+    """The stack's image settings, model store and local registry credentials."""
+    image: ServerImage
+    """The server the image is for, its position in the stack file and its GPU flag."""
     variant: Variant
+    """`stable` (every listed version) or `canary` (the canary version alone)."""
     registry_url: pulumi.Input[str]
+    """Repository URL the image is pushed to (Artifact Registry or the local registry)."""
     root: Path
+    """Project root: the Dockerfile, the locks and the build contexts live below it."""
     cache_url: pulumi.Input[str] | None = None
     """Repository of the build cache (tags overwritable); None: build without a cache."""
 
@@ -43,17 +49,17 @@ def cache_ref(cache_url: str, server: str, variant: str) -> str:
     return f"{cache_url}/{server}:{variant}"
 
 
-def refuse_unbuildable(spec: StackSpec, context: BuildContext) -> None:
+def refuse_unbuildable(target: ImageTarget, context: BuildContext) -> None:
     """A real build needs a pinned base image (unless allowed) and every version as locked."""
-    if not context.base.pinned and not spec.images.allow_unpinned_base:
+    if not context.base.pinned and not target.images.allow_unpinned_base:
         raise ConfigError(
-            stack_file(spec.stack),
+            stack_file(target.stack),
             "servestack:images.tfServingVersion",
             f"base image {context.base.name} has no digest in {LOCK_FILE}; run "
             "`make lock-base-images` where the registry is reachable (or set "
             "images.allowUnpinnedBase: true for a throwaway stack)",
         )
-    verify_models(spec, context)
+    verify_models(target, context)
 
 
 def registry_host(registry_url: str) -> str:
@@ -70,26 +76,29 @@ class ModelImage(pulumi.ComponentResource):
     """Builds and pushes the image of one model server (stable or canary variant)."""
 
     ref: pulumi.Output[str]
+    """`<registry>/<server>:<tag>@sha256:<digest>`: what Deployments run (never a bare tag)."""
     tag: str
+    """The content tag, `ctx-` + 20 hex digits of the one tag formula (infra/images/context.py)."""
     gpu: bool
+    """Built on TF Serving's -gpu base, because the server's pool has GPUs."""
 
     def __init__(
         self, name: str, args: ModelImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("servestack:images:ModelImage", name, None, opts)
-        spec, server = args.spec, args.server
-        context = plan_context(spec, server, args.variant, args.root, read_lock(args.root))
-        builds_now = not pulumi.runtime.is_dry_run() or spec.images.build_on_preview
+        target, server = args.target, args.image.server
+        context = plan_context(target, args.image, args.variant, args.root, read_lock(args.root))
+        builds_now = not pulumi.runtime.is_dry_run() or target.images.build_on_preview
         if builds_now:
-            refuse_unbuildable(spec, context)
-        directory = context_dir(args.root, spec.stack, server.name, args.variant)
+            refuse_unbuildable(target, context)
+        directory = context_dir(args.root, target.stack, server.name, args.variant)
         write_context(context, directory, with_models=builds_now)
         self.tag = context.tag
         self.gpu = context.gpu
 
         registry = pulumi.Output.from_input(args.registry_url)
         repository = registry.apply(lambda url: f"{url}/{server.name}")
-        cached = spec.images.registry_cache and args.cache_url is not None
+        cached = target.images.registry_cache and args.cache_url is not None
         cache = pulumi.Output.from_input(args.cache_url or "").apply(
             lambda url: cache_ref(url, server.name, args.variant)
         )
@@ -101,15 +110,15 @@ class ModelImage(pulumi.ComponentResource):
                     location=_location(directory / "Dockerfile", args.root)
                 ),
                 build_args=context.build_args,
-                platforms=[docker_build.Platform(spec.images.platform)],
-                push=spec.images.push,
-                build_on_preview=spec.images.build_on_preview,
+                platforms=[docker_build.Platform(target.images.platform)],
+                push=target.images.push,
+                build_on_preview=target.images.build_on_preview,
                 tags=[
                     repository.apply(lambda repo: f"{repo}:{context.tag}"),
                     repository.apply(lambda repo: f"{repo}:{context.model_tag}"),
                 ],
                 labels=_labels(context),
-                registries=_registries(spec, registry),
+                registries=_registries(target, registry),
                 cache_from=(
                     [
                         docker_build.CacheFromArgs(
@@ -167,14 +176,14 @@ def _labels(context: BuildContext) -> dict[str, str]:
 
 
 def _registries(
-    spec: StackSpec, registry: pulumi.Output[str]
+    target: ImageTarget, registry: pulumi.Output[str]
 ) -> list[docker_build.RegistryArgs] | None:
     """Credentials without key files: the deployer's GCP token, or the local registry secret."""
     host = registry.apply(registry_host)
-    if spec.local is not None:
-        if spec.local.registry_password is None:
+    if target.local is not None:
+        if target.local.registry_password is None:
             return None
-        password = pulumi.Output.secret(spec.local.registry_password.get_secret_value())
+        password = pulumi.Output.secret(target.local.registry_password.get_secret_value())
         return [
             docker_build.RegistryArgs(
                 address=host, username=_LOCAL_REGISTRY_USER, password=password

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config import StackSpec, stack_file
+from infra.images.context import stack_versions
 from model_images.lock import LOCK_FILE, ModelLock, tree_digest
 from model_images.sources import SourceError, fetch_version, local_dir, version_location
 
@@ -40,35 +41,28 @@ class ServedVersion:
 def served_versions(spec: StackSpec, root: Path) -> list[ServedVersion]:
     """Every (model, version) the stack's model images bake, canaries included, once each."""
     found: dict[tuple[str, int], ServedVersion] = {}
-    for index, server in enumerate(spec.servers):
-        if server.image is not None:
-            continue
-        for m_index, model in enumerate(server.models):
-            versions = set(model.versions)
-            if server.canary is not None and server.canary_model == model:
-                versions.add(server.canary.version)
-            for version in sorted(versions):
-                location = version_location(model.source.base, version)
-                in_repository = model.source.path is not None
-                on_disk = (
-                    root / location
-                    if in_repository
-                    else root / spec.model_store / model.name / str(version)
-                )
-                found.setdefault(
-                    (model.name, version),
-                    ServedVersion(
-                        file=stack_file(spec.stack),
-                        key=f"servestack:servers[{index}].models[{m_index}]",
-                        model=model.name,
-                        version=version,
-                        location=location,
-                        on_disk=on_disk,
-                        recipe=model.source.recipe,
-                        weights=model.source.weights,
-                        in_repository=in_repository,
-                    ),
-                )
+    for key, model, version in stack_versions(spec):
+        location = version_location(model.source.base, version)
+        in_repository = model.source.path is not None
+        on_disk = (
+            root / location
+            if in_repository
+            else root / spec.model_store / model.name / str(version)
+        )
+        found.setdefault(
+            (model.name, version),
+            ServedVersion(
+                file=stack_file(spec.stack),
+                key=key,
+                model=model.name,
+                version=version,
+                location=location,
+                on_disk=on_disk,
+                recipe=model.source.recipe,
+                weights=model.source.weights,
+                in_repository=in_repository,
+            ),
+        )
     return [found[k] for k in sorted(found)]
 
 

@@ -75,7 +75,8 @@ def _field_rows(change: ResourceChange) -> list[str]:
 
 
 def _resource_block(change: ResourceChange, with_fields: bool) -> list[str]:
-    head = f"- {_ICONS[change.action]} `{short_urn(change.urn)}` ({change.type})"
+    # `short_urn` already names the type (`<type>::<name>`); it is not repeated after it.
+    head = f"- {_ICONS[change.action]} `{short_urn(change.urn)}`"
     if change.action is Action.REPLACE:
         head += " — replaced because of " + ", ".join(f"`{p}`" for p in change.replacement_paths)
         head += _order(change)
@@ -157,6 +158,16 @@ def stack_section(diff: StackDiff, detail: int = 2) -> str:
     return "\n".join(lines) + "\n"
 
 
+REPLACEMENT_LEGEND = "🔴 marks a field whose change makes Pulumi replace the resource."
+
+
+def replacement_legend(diffs: Sequence[StackDiff]) -> list[str]:
+    """The 🔴 legend and its blank line, only when some stack has a replacement to explain."""
+    if any(d.of(Action.REPLACE) for d in diffs):
+        return [REPLACEMENT_LEGEND, ""]
+    return []
+
+
 def render(
     diffs: Sequence[StackDiff],
     *,
@@ -172,8 +183,7 @@ def render(
             "",
             summary_table(diffs),
             "",
-            "🔴 marks a field whose change makes Pulumi replace the resource.",
-            "",
+            *replacement_legend(diffs),
             "",
         ]
     )

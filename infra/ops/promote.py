@@ -57,7 +57,8 @@ class Promotion:
         )
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """The one YAML editor of stack files: keeps comments, order, quoting and flow style."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -99,7 +100,7 @@ def source_version(model: ModelSpec, version: int | None, stack: str) -> int:
     )
 
 
-def _find(items: Any, name: str, what: str) -> CommentedMap:
+def find_named(items: Any, name: str, what: str) -> CommentedMap:
     if isinstance(items, CommentedSeq):
         for item in items:
             if isinstance(item, CommentedMap) and item.get("name") == name:
@@ -118,13 +119,18 @@ def _set_versions(model: CommentedMap, versions: list[int]) -> None:
         model["versions"] = seq
 
 
-def edit_document(document: Any, server: str, model: str, version: int, label: str | None) -> None:
-    """Apply the promotion to a round-trip YAML document in place."""
+def find_server(document: Any, server: str) -> CommentedMap:
+    """The `servers` entry named `server` in a round-trip stack-file document."""
     config = document.get("config") if isinstance(document, CommentedMap) else None
     if not isinstance(config, CommentedMap):
         raise PromoteError("the target stack file has no `config:` mapping")
-    server_node = _find(config.get(SERVERS_KEY), server, "server")
-    model_node = _find(server_node.get("models"), model, "model")
+    return find_named(config.get(SERVERS_KEY), server, "server")
+
+
+def edit_document(document: Any, server: str, model: str, version: int, label: str | None) -> None:
+    """Apply the promotion to a round-trip YAML document in place."""
+    server_node = find_server(document, server)
+    model_node = find_named(server_node.get("models"), model, "model")
     versions = [int(v) for v in model_node.get("versions") or []]
     labels = model_node.get("versionLabels")
     if label is None:
@@ -166,7 +172,7 @@ def promote(
     if not path.is_file():
         raise PromoteError(f"{relative}: stack file not found")
     old_text = path.read_text(encoding="utf-8")
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     document = yaml.load(old_text)
     edit_document(document, server, chosen.name, promoted, label)
     buffer = io.StringIO()

@@ -75,6 +75,21 @@ def master_authorized_networks_config(
     }
 
 
+def control_plane_endpoints_config(
+    cluster: ClusterSpec,
+) -> gcp.container.ClusterControlPlaneEndpointsConfigArgsDict:
+    """The DNS endpoint as the stack sets it; the IP endpoint stays on for authorized networks.
+
+    https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation#dns-based_endpoint
+    """
+    return {
+        "dns_endpoint_config": {
+            "allow_external_traffic": cluster.dns_endpoint.allow_external_traffic
+        },
+        "ip_endpoints_config": {"enabled": True},
+    }
+
+
 class NetworkPolicySettings(TypedDict):
     """Who enforces NetworkPolicy: three cluster inputs that must agree."""
 
@@ -136,6 +151,7 @@ class ClusterInputs(TypedDict):
     master_authorized_networks_config: NotRequired[
         gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict
     ]
+    control_plane_endpoints_config: gcp.container.ClusterControlPlaneEndpointsConfigArgsDict
     master_auth: gcp.container.ClusterMasterAuthArgsDict
     enable_legacy_abac: bool
     enable_kubernetes_alpha: bool
@@ -147,6 +163,7 @@ class ClusterInputs(TypedDict):
     datapath_provider: str
     network_policy: gcp.container.ClusterNetworkPolicyArgsDict
     addons_config: gcp.container.ClusterAddonsConfigArgsDict
+    gateway_api_config: gcp.container.ClusterGatewayApiConfigArgsDict
     logging_service: str
     monitoring_service: str
     logging_config: gcp.container.ClusterLoggingConfigArgsDict
@@ -191,6 +208,7 @@ def cluster_args(
         "node_config": default_pool_node_config(cluster, node_service_account),
         "networking_mode": "VPC_NATIVE",
         "ip_allocation_policy": ip_allocation_policy(cluster),
+        "control_plane_endpoints_config": control_plane_endpoints_config(cluster),
         "master_auth": {"client_certificate_config": {"issue_client_certificate": False}},
         "enable_legacy_abac": False,
         "enable_kubernetes_alpha": False,
@@ -206,6 +224,10 @@ def cluster_args(
             "gce_persistent_disk_csi_driver_config": {"enabled": True},
             "network_policy_config": {"disabled": netpol["addons_network_policy_disabled"]},
         },
+        # GKE installs the Gateway API CRDs and runs its managed Gateway controller only with
+        # this setting (plus the HttpLoadBalancing add-on above); servers exposed beyond the
+        # cluster route REST through it (infra/serving/gateway.py).
+        "gateway_api_config": {"channel": "CHANNEL_STANDARD"},
         "logging_service": obs["logging_service"],
         "monitoring_service": obs["monitoring_service"],
         "logging_config": obs["logging_config"],
@@ -276,6 +298,8 @@ class Cluster(pulumi.ComponentResource):
     """Control-plane IP address (a secret output)."""
     ca_certificate: pulumi.Output[str]
     """Base64 CA certificate of the control plane, for the kubeconfig."""
+    dns_endpoint: pulumi.Output[str]
+    """The control plane's DNS name (empty until GKE reports it)."""
 
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -299,4 +323,10 @@ class Cluster(pulumi.ComponentResource):
         self.ca_certificate = cluster.master_auth.apply(
             lambda auth: auth.cluster_ca_certificate or ""
         )
+        self.dns_endpoint = cluster.control_plane_endpoints_config.apply(_dns_name)
         self.register_outputs({"name": self.name, "location": self.location})
+
+
+def _dns_name(config: gcp.container.outputs.ClusterControlPlaneEndpointsConfig | None) -> str:
+    dns = config.dns_endpoint_config if config is not None else None
+    return (dns.endpoint or "") if dns is not None else ""

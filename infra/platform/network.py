@@ -74,6 +74,41 @@ def subnetwork_args(cluster: ClusterSpec, target: GcpTarget) -> SubnetworkInputs
     }
 
 
+class ProxySubnetworkInputs(TypedDict):
+    """The inputs of the proxy-only `gcp.compute.Subnetwork`, all but the network id."""
+
+    name: str
+    project: str
+    region: str
+    ip_cidr_range: str
+    purpose: str
+    role: str
+
+
+def proxy_subnetwork_args(cluster: ClusterSpec, target: GcpTarget) -> ProxySubnetworkInputs | None:
+    """The region's proxy-only subnet, which the internal and regional external Application
+    Load Balancers behind a GKE Gateway run their Envoy proxies in; None when not asked for.
+
+    `REGIONAL_MANAGED_PROXY` with role `ACTIVE` is the purpose both load balancers use
+    (https://cloud.google.com/load-balancing/docs/proxy-only-subnets#envoy-lb; pulumi-gcp
+    compute.Subnetwork `purpose`/`role`). One per region and VPC: an existing network
+    brings its own, so none is declared there. Flow logs and Private Google Access do not
+    apply to this purpose (checkov exempts it too: GoogleSubnetworkLoggingEnabled.py:7-8,
+    GoogleSubnetworkPrivateGoogleEnabled.py:8-9).
+    """
+    net = cluster.network
+    if net.proxy_only_cidr is None or net.existing_network is not None:
+        return None
+    return {
+        "name": f"{cluster.name}-proxy-only",
+        "project": target.project,
+        "region": target.region,
+        "ip_cidr_range": net.proxy_only_cidr,
+        "purpose": "REGIONAL_MANAGED_PROXY",
+        "role": "ACTIVE",
+    }
+
+
 def ip_allocation_policy(cluster: ClusterSpec) -> gcp.container.ClusterIpAllocationPolicyArgsDict:
     """VPC-native addressing: our named ranges, or CIDRs GKE adds to an existing subnet."""
     net = cluster.network
@@ -127,6 +162,9 @@ class Network(pulumi.ComponentResource):
                 network=vpc.id,
                 **subnetwork_args(args.cluster, args.target),
             )
+            proxies = proxy_subnetwork_args(args.cluster, args.target)
+            if proxies is not None:
+                gcp.compute.Subnetwork(f"{name}-proxy-only", child, network=vpc.id, **proxies)
             self.network = vpc.id
             self.subnetwork = subnet.id
         self.register_outputs({"network": self.network, "subnetwork": self.subnetwork})

@@ -121,6 +121,9 @@ class Platform(pulumi.ComponentResource):
             location=cluster.location,
             endpoint=cluster.endpoint,
             ca_certificate=cluster.ca_certificate,
+            dns_endpoint=(
+                cluster.dns_endpoint if gke.cluster.dns_endpoint.allow_external_traffic else None
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(pools.values())),
         )
         self.registry_url = registry.url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,43 @@ def _run_program(
     _sync_await(run_pulumi_func(program))
     resources = sorted(monitor.captured, key=lambda r: r.urn)
     return resources, exported
+
+
+def run_program(
+    project: str,
+    config: StackConfig,
+    mocks: Any,
+    program: Callable[[], Mapping[str, Any]],
+) -> tuple[list[CapturedResource], dict[str, Any]]:
+    """Run any Pulumi program (another project's `main`) under the capturing mock monitor.
+
+    The same run as a servestack stack's: config set as the engine sets it, every
+    registration captured, outputs resolved (secrets masked, unknowns marked).
+    """
+    import pulumi
+    from pulumi.runtime import settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    _fresh_event_loop()
+    settings.reset_options(project=project, stack=config.stack, preview=True)
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=config.stack, preview=True, monitor=monitor
+    )
+    set_all_config(dict(config.values), list(config.secret_keys))
+    exported: dict[str, Any] = {}
+
+    async def resolve(outputs: Mapping[str, Any]) -> None:
+        for key in sorted(outputs):
+            output = pulumi.Output.from_input(outputs[key])
+            value = await output.future(with_unknowns=True)
+            secret = await output.is_secret()
+            exported[key] = SECRET if secret else plain(value)
+
+    def run() -> None:
+        _sync_await(resolve(program()))
+
+    _sync_await(run_pulumi_func(run))
+    return sorted(monitor.captured, key=lambda r: r.urn), exported

@@ -44,6 +44,14 @@ _KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Service": ("spec.type",),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": ("spec.minReplicas", "spec.maxReplicas"),
     "kubernetes:policy/v1:PodDisruptionBudget": ("spec.maxUnavailable",),
+    # The bootstrap's (bootstrap/).
+    "gcp:projects/service:Service": ("project", "service"),
+    "gcp:storage/bucket:Bucket": ("location", "versioning.enabled", "publicAccessPrevention"),
+    "gcp:kms/cryptoKey:CryptoKey": ("rotationPeriod",),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("role",),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": ("bucket", "role"),
+    "gcp:serviceaccount/iAMMember:IAMMember": ("role",),
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": ("attributeCondition",),
 }
 
 
@@ -71,13 +79,15 @@ def key_settings(type_token: str, inputs: dict[str, Any]) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    """Counts of what the table shows (custom resources, by cloud), components apart."""
     custom = [r for r in plan.resources if r.custom]
+    components = len(plan.resources) - len(custom)
     clouds = Counter(r.type.split(":", 1)[0] for r in custom)
     mandatory = len(plan.mandatory_violations)
     advisory = len(plan.policies) - mandatory
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(clouds.items()))
     return (
-        f"{plan.stack}: {len(plan.resources)} resources ({kinds}); "
+        f"{plan.stack}: {len(custom)} resources ({kinds}) and {components} components; "
         f"policy: {mandatory} mandatory, {advisory} advisory"
     )
 

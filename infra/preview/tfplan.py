@@ -45,6 +45,15 @@ TF_TYPES: Mapping[str, str] = {
     "gcp:projects/iAMMember:IAMMember": "google_project_iam_member",
     "gcp:serviceaccount/account:Account": "google_service_account",
     "gcp:serviceaccount/iAMMember:IAMMember": "google_service_account_iam_member",
+    # The bootstrap's (bootstrap/): same bridge-metadata.json.
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": "google_iam_workload_identity_pool",
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": (
+        "google_iam_workload_identity_pool_provider"
+    ),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": "google_kms_crypto_key_iam_member",
+    "gcp:projects/service:Service": "google_project_service",
+    "gcp:storage/bucket:Bucket": "google_storage_bucket",
+    "gcp:storage/bucketIAMMember:BucketIAMMember": "google_storage_bucket_iam_member",
 }
 
 # Attributes of schema.TypeMap in the provider: objects in the plan, keys kept verbatim
@@ -52,7 +61,15 @@ TF_TYPES: Mapping[str, str] = {
 # node_config labels/metadata/resource_labels, node_config.go; labels on the registry,
 # resource_artifact_registry_repository.go).
 MAP_ATTRIBUTES = frozenset(
-    {"labels", "metadata", "resourceLabels", "resourceManagerTags", "sysctls", "userLabels"}
+    {
+        "attributeMapping",  # resource_iam_workload_identity_pool_provider.go
+        "labels",
+        "metadata",
+        "resourceLabels",
+        "resourceManagerTags",
+        "sysctls",
+        "userLabels",
+    }
 )
 
 # List blocks whose Pulumi name the bridge made plural; every other input is the Terraform
@@ -62,6 +79,7 @@ LIST_RENAMES: Mapping[str, str] = {
     "allows": "allow",
     "denies": "deny",
     "guestAccelerators": "guest_accelerator",
+    "lifecycleRules": "lifecycle_rule",
     "maintenanceExclusions": "maintenance_exclusion",
     "nodePools": "node_pool",
     "secondaryIpRanges": "secondary_ip_range",

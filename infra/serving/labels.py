@@ -19,6 +19,8 @@ MANAGED_BY = "pulumi"
 COMPONENT_SERVER = "model-server"
 COMPONENT_NAMESPACE = "serving-namespace"
 TRACK_LABEL = "servestack.io/track"
+# The same track as a Prometheus label on every series of the pod (PodMonitoring fromPod).
+METRIC_TRACK_LABEL = "track"
 MODEL_VERSIONS_ANNOTATION = "servestack.io/model-versions"
 LABEL_VALUE_MAX = 63
 

@@ -6,13 +6,17 @@ manifest untouched, so the same functions serve tests and the component.
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from infra.config import CustomMetric, ServerSpec
 from infra.config.placement import PoolPlacement
 from infra.config.targets import ServingTarget
-from infra.serving import layout
+from infra.serving import gateway, layout
 from infra.serving.labels import (
+    METRIC_TRACK_LABEL,
+    TRACK_LABEL,
     Track,
     deployment_name,
     object_labels,
@@ -27,6 +31,7 @@ from infra.serving.timeouts import progress_deadline_seconds
 GMP_NAMESPACE = "gmp-system"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 INTERNAL_LB_ANNOTATION = "networking.gke.io/load-balancer-type"
+CANARY_ANALYSIS_ANNOTATION = "servestack.io/canary-analysis"
 SCRAPE_INTERVAL = "30s"
 REVISION_HISTORY = 5
 # Scale up at once (double, or +4 pods, per 15 s); scale down one pod a minute after a calm window.
@@ -64,11 +69,17 @@ def service_account(target: ServingTarget, server: ServerSpec, namespace: object
     }
 
 
-def canary_replicas(server: ServerSpec) -> int:
-    """Fixed canary size in proportion to its weight of the autoscaler's minimum."""
+def canary_bounds(server: ServerSpec) -> tuple[int, int]:
+    """The canary HPA's (min, max): its weight's share of stable's bounds, at least one pod.
+
+    The Gateway sends the canary exactly `weight` percent of REST requests; sized for that
+    share, its own autoscaler then follows the load that share really brings.
+    """
     if server.canary is None:
-        return 0
-    return max(1, round(server.autoscaling.min * server.canary.weight / 100))
+        return (0, 0)
+    share = server.canary.weight / 100
+    low = max(1, round(server.autoscaling.min * share))
+    return low, max(low, math.ceil(server.autoscaling.max * share))
 
 
 def deployment(
@@ -80,7 +91,7 @@ def deployment(
     track: Track,
     placement: PoolPlacement | None,
 ) -> dict[str, Any]:
-    """A track's Deployment; the stable one leaves `replicas` to its autoscaler."""
+    """A track's Deployment; each track leaves `replicas` to its own autoscaler."""
     version = version_label(served_versions(server, track))
     body: dict[str, Any] = {
         "selector": {"matchLabels": track_selector(target, server, track)},
@@ -102,16 +113,27 @@ def deployment(
             service_account=server.name,
         ),
     }
-    if track == "canary":
-        body["replicas"] = canary_replicas(server)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(
-            deployment_name(server, track), namespace, object_labels(target, server, version)
+            deployment_name(server, track),
+            namespace,
+            object_labels(target, server, version),
+            canary_annotations(server) if track == "canary" else None,
         ),
         "spec": body,
     }
+
+
+def canary_annotations(server: ServerSpec) -> dict[str, str] | None:
+    """The canary's analysis thresholds on its Deployment (not its pods: a threshold change
+    rolls nothing), for the policy pack's canary-analysis rule and for whoever reads the
+    cluster; `servestack canary` itself reads them from the stack file."""
+    if server.canary is None or server.canary.analysis is None:
+        return None
+    analysis = server.canary.analysis.model_dump(by_alias=True)
+    return {CANARY_ANALYSIS_ANNOTATION: json.dumps(analysis, sort_keys=True, separators=(",", ":"))}
 
 
 def _ports() -> list[dict[str, Any]]:
@@ -214,9 +236,12 @@ def _custom_metric(metric: CustomMetric) -> dict[str, Any]:
     return {"type": "External", "external": {"metric": {"name": metric.name}, "target": target}}
 
 
-def autoscaler(target: ServingTarget, server: ServerSpec, namespace: object) -> dict[str, Any]:
-    """autoscaling/v2 on the stable Deployment: CPU plus the stack's optional metric."""
+def autoscaler(
+    target: ServingTarget, server: ServerSpec, namespace: object, track: Track = "stable"
+) -> dict[str, Any]:
+    """autoscaling/v2 on a track's Deployment: CPU plus the stack's optional metric."""
     scaling = server.autoscaling
+    low, high = (scaling.min, scaling.max) if track == "stable" else canary_bounds(server)
     metrics: list[dict[str, Any]] = [
         {
             "type": "Resource",
@@ -234,15 +259,17 @@ def autoscaler(target: ServingTarget, server: ServerSpec, namespace: object) -> 
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": _metadata(server.name, namespace, object_labels(target, server)),
+        "metadata": _metadata(
+            deployment_name(server, track), namespace, object_labels(target, server)
+        ),
         "spec": {
             "scaleTargetRef": {
                 "apiVersion": "apps/v1",
                 "kind": "Deployment",
-                "name": deployment_name(server, "stable"),
+                "name": deployment_name(server, track),
             },
-            "minReplicas": scaling.min,
-            "maxReplicas": scaling.max,
+            "minReplicas": low,
+            "maxReplicas": high,
             "metrics": metrics,
             "behavior": {
                 "scaleUp": {
@@ -312,6 +339,7 @@ def network_policy(target: ServingTarget, server: ServerSpec, namespace: object)
     rules: list[dict[str, Any]] = []
     if peers:
         rules.append({"from": peers, "ports": _serving_ports()})
+    rules += gateway.network_policy_rules(target)
     if monitoring_enabled(target):
         rules.append(
             {
@@ -353,6 +381,13 @@ def pod_monitoring(
             "endpoints": [
                 {"port": "http", "path": layout.METRICS_PATH, "interval": SCRAPE_INTERVAL}
             ],
-            "targetLabels": {"metadata": ["pod", "container", "node"]},
+            # Each pod's track label becomes the `track` target label on every series it
+            # exports: TF Serving's metrics carry no version, so this is what tells canary
+            # from stable (PodMonitoring targetLabels.fromPod, GoogleCloudPlatform/
+            # prometheus-engine pkg/operator/apis/monitoring/v1/pod_types.go:268).
+            "targetLabels": {
+                "metadata": ["pod", "container", "node"],
+                "fromPod": [{"from": TRACK_LABEL, "to": METRIC_TRACK_LABEL}],
+            },
         },
     }

@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 from infra.config import ServerSpec
 from infra.config.placement import PoolPlacement
 from infra.config.targets import ServingTarget
-from infra.serving import objects
+from infra.serving import gateway, objects
 from infra.serving.labels import Track
 from infra.serving.layout import GRPC_PORT, REST_PORT
 from infra.serving.timeouts import pulumi_duration, rollout_timeout_seconds
@@ -110,14 +110,17 @@ class ModelService(pulumi.ComponentResource):
                 opts=child,
             )
 
-        hpa = objects.autoscaler(target, server, ns)
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa",
-            k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs(
-                metadata=_meta(hpa), spec=hpa["spec"]
-            ),
-            opts=child,
-        )
+        for track, _ in tracks:
+            hpa = objects.autoscaler(target, server, ns, track)
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                f"{name}-hpa" if track == "stable" else f"{name}-canary-hpa",
+                k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs(
+                    metadata=_meta(hpa), spec=hpa["spec"]
+                ),
+                opts=child,
+            )
+
+        self._gateway(name, target, server, ns, child)
 
         pdb = objects.disruption_budget(target, server, ns)
         if pdb is not None:
@@ -153,6 +156,38 @@ class ModelService(pulumi.ComponentResource):
                 "endpoints": self.endpoints,
             }
         )
+
+    def _gateway(
+        self,
+        name: str,
+        target: ServingTarget,
+        server: ServerSpec,
+        ns: pulumi.Input[str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The REST Gateway path on GKE: track Services, health checks, Gateway, route."""
+        for manifest in gateway.objects(target, server, ns):
+            kind, suffix = manifest["kind"], manifest["metadata"]["name"]
+            if kind == "Service":
+                k8s.core.v1.Service(
+                    f"{name}-{suffix.removeprefix(server.name + '-')}-svc",
+                    k8s.core.v1.ServiceInitArgs(metadata=_meta(manifest), spec=manifest["spec"]),
+                    opts=child,
+                )
+                continue
+            k8s.apiextensions.CustomResource(
+                f"{name}-{GATEWAY_RESOURCE_SUFFIX[kind]}"
+                + ("" if suffix == server.name else f"-{suffix.removeprefix(server.name + '-')}"),
+                api_version=manifest["apiVersion"],
+                kind=kind,
+                metadata=_meta(manifest),
+                spec=manifest["spec"],
+                opts=child,
+            )
+
+
+# Resource-name suffix per Gateway-path kind, e.g. `resnet-route`, `resnet-hc-canary`.
+GATEWAY_RESOURCE_SUFFIX = {"Gateway": "gateway", "HTTPRoute": "route", "HealthCheckPolicy": "hc"}
 
 
 def _endpoints(

@@ -167,8 +167,8 @@ CASES: list[tuple[str, str, Callable[[Config], None], str]] = [
     (
         "services-inside-pods",
         "staging",
-        lambda c: _set(_cluster(c)["network"], "servicesCidr", "10.49.0.0/20"),
-        "servestack:cluster.network.servicesCidr: 10.49.0.0/20 overlaps podsCidr 10.48.0.0/14; "
+        lambda c: _set(_cluster(c)["network"], "servicesCidr", "10.53.0.0/20"),
+        "servestack:cluster.network.servicesCidr: 10.53.0.0/20 overlaps podsCidr 10.52.0.0/14; "
         "GKE needs disjoint node, pod, service and control-plane ranges",
     ),
     (

@@ -13,6 +13,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2  # type: ignore[import-untyped]
 
 from infra.config import ConfigError, StackSpec
+from infra.config.targets import image_target
 from infra.images import context as ctx
 from infra.images.baseimage import read_lock
 from model_images.lock import ModelLock
@@ -30,7 +31,7 @@ def _plan(
     base_lock: dict[str, str | None] | None = None,
 ) -> ctx.BuildContext:
     target = next(s for s in spec.servers if s.name == server)
-    return ctx.plan_context(
+    return ctx.plan_for(
         spec, target, variant, ROOT, read_lock(ROOT) if base_lock is None else base_lock, lock
     )
 
@@ -187,10 +188,10 @@ def test_a_build_needs_every_version_fetched_with_its_locked_digest(
 ) -> None:
     spec = spec_for()
     plan = _plan(spec, model_lock)
-    ctx.verify_models(spec, plan)  # as fetched: fine
+    ctx.verify_models(image_target(spec), plan)  # as fetched: fine
     (store / "tiny" / "2" / "saved_model.pb").write_bytes(b"tampered")
     with pytest.raises(ConfigError) as error:
-        ctx.verify_models(spec, plan)
+        ctx.verify_models(image_target(spec), plan)
     message = str(error.value)
     assert error.value.key == "servestack:servers[0].models[0].versions"
     assert "tiny version 2" in message and "differs from model_images/models.lock" in message
@@ -199,7 +200,7 @@ def test_a_build_needs_every_version_fetched_with_its_locked_digest(
     fake_saved_model(store / "tiny" / "2", "tiny-2")  # fetched again: as locked
     shutil.rmtree(store / "inception")
     with pytest.raises(ConfigError, match="inception version 3 is not fetched"):
-        ctx.verify_models(spec, plan)
+        ctx.verify_models(image_target(spec), plan)
 
 
 def test_repository_path_sources_build_from_the_repository(tmp_path: Path) -> None:
@@ -227,7 +228,7 @@ def test_repository_path_sources_build_from_the_repository(tmp_path: Path) -> No
     plan = _plan(spec, read_model_lock(ROOT), server="tiny")
     (baked,) = plan.models
     assert baked.local == ROOT / "model_images/published/tiny/1"
-    ctx.verify_models(spec, plan)
+    ctx.verify_models(image_target(spec), plan)
 
 
 def test_write_context_copies_models_only_for_a_build(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.config.targets import serving_target
+from infra.config.targets import image_target, serving_target
 from infra.images import context as ctx
 from infra.serving import layout
 from infra.serving.flags import server_command, server_flags
@@ -73,8 +73,8 @@ def built(
     tmp = tmp_path_factory.mktemp("build")
     store = fake_store(tmp / "models")
     spec = make_spec(store)
-    plan = ctx.plan_context(spec, spec.servers[0], "stable", ROOT, {}, lock_of(store))
-    ctx.verify_models(spec, plan)
+    plan = ctx.plan_for(spec, spec.servers[0], "stable", ROOT, {}, lock_of(store))
+    ctx.verify_models(image_target(spec), plan)
     directory = tmp / "context"
     ctx.write_context(plan, directory, with_models=True)
     image = f"servestack-test/classify:{plan.tag}"

@@ -59,20 +59,19 @@ def _mocks(preview: bool) -> Mocks:
 
 
 def _image(spec: StackSpec, root: Path, server: str = "classify", variant: str = "stable") -> Any:
+    from infra.config.targets import image_target, server_image
     from infra.images.image import ModelImage, ModelImageArgs
 
-    target = next(s for s in spec.servers if s.name == server)
-    return ModelImage(
-        f"{server}-{variant}",
-        ModelImageArgs(
-            spec=spec,
-            server=target,
-            variant=variant,  # type: ignore[arg-type]
-            registry_url=REGISTRY,
-            root=root,
-            cache_url=CACHE,
-        ),
+    chosen = next(s for s in spec.servers if s.name == server)
+    args = ModelImageArgs(
+        target=image_target(spec),
+        image=server_image(spec, chosen),
+        variant=variant,  # type: ignore[arg-type]
+        registry_url=REGISTRY,
+        root=root,
+        cache_url=CACHE,
     )
+    return ModelImage(f"{server}-{variant}", args)
 
 
 def _build_inputs(mocks: Mocks) -> dict[str, Any]:
@@ -214,13 +213,16 @@ def test_local_stack_pushes_to_its_registry_without_credentials(
             ],
         },
     )
+    from infra.config.targets import ImageTarget, ServerImage
     from infra.images.image import ModelImage, ModelImageArgs
 
+    # Built directly, without a stack: a local image needs no more than this.
+    target = ImageTarget(stack="test", images=spec.images, model_store=str(store), local=spec.local)
     image = ModelImage(
         "tiny",
         ModelImageArgs(
-            spec=spec,
-            server=spec.servers[0],
+            target=target,
+            image=ServerImage(server=spec.servers[0], index=0, gpu=False),
             variant="stable",
             registry_url="localhost:5001",
             root=project,

@@ -8,6 +8,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from infra.config.targets import image_target
 from infra.images import context as ctx
 from infra.images.baseimage import read_lock
 from infra.preview.stackfile import available_stacks, load_spec
@@ -23,7 +24,7 @@ def test_every_stack_model_config_parses_with_the_serving_api(stack: str) -> Non
     for server in spec.servers:
         variants: list[ctx.Variant] = ["stable", "canary"] if server.canary else ["stable"]
         for variant in variants:
-            plan = ctx.plan_context(spec, server, variant, ROOT, read_lock(ROOT))
+            plan = ctx.plan_for(spec, server, variant, ROOT, read_lock(ROOT))
             text = next(e.read() for e in plan.entries if e.path == "config/models.config")
             parsed = text_format.Parse(text.decode(), model_server_config_pb2.ModelServerConfig())
             names = [c.name for c in parsed.model_config_list.config]
@@ -33,8 +34,8 @@ def test_every_stack_model_config_parses_with_the_serving_api(stack: str) -> Non
 def test_a_built_context_bakes_versions_that_pass_the_same_gate(tmp_path: Path) -> None:
     """The published tiny versions, copied into a context as a build does, still pass."""
     spec = load_spec(ROOT, "local")
-    plan = ctx.plan_context(spec, spec.servers[0], "stable", ROOT, read_lock(ROOT))
-    ctx.verify_models(spec, plan)
+    plan = ctx.plan_for(spec, spec.servers[0], "stable", ROOT, read_lock(ROOT))
+    ctx.verify_models(image_target(spec), plan)
     context_dir = tmp_path / "context"
     ctx.write_context(plan, context_dir, with_models=True)
     reports = check(context_dir / "models")

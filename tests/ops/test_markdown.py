@@ -1,7 +1,13 @@
 from __future__ import annotations
 
 from infra.ops.diff import StackDiff, diff_plans
-from infra.ops.markdown import GITHUB_COMMENT_LIMIT, MARKER, render, stack_section
+from infra.ops.markdown import (
+    GITHUB_COMMENT_LIMIT,
+    MARKER,
+    REPLACEMENT_LEGEND,
+    render,
+    stack_section,
+)
 from tests.ops.plans import deployment, namespace, node_pool, plan
 
 IMG_V1 = "reg/tiny:v1@sha256:1111"
@@ -83,3 +89,24 @@ def test_tiny_limit_still_keeps_summary_table() -> None:
     text = render([_big("dev", 50)], base_ref="main", limit=1500)
     assert len(text) <= 1500
     assert "| `dev` | 0 | 50 |" in text
+
+
+def _replacement() -> StackDiff:
+    base = plan("dev", node_pool("dev"))
+    head = plan("dev", node_pool("dev"))
+    head["resources"][0]["inputs"]["nodeConfig"]["spot"] = False
+    return diff_plans("dev", base, head)
+
+
+def test_replacement_legend_only_when_something_is_replaced() -> None:
+    without = render([_bump("dev")], base_ref="main")
+    assert REPLACEMENT_LEGEND not in without
+    with_one = render([_bump("staging"), _replacement()], base_ref="main")
+    assert with_one.count(REPLACEMENT_LEGEND) == 1
+
+
+def test_change_header_names_the_type_once() -> None:
+    section = stack_section(_bump("dev"))
+    header = next(line for line in section.splitlines() if line.startswith("- 🟡 update"))
+    assert header == "- 🟡 update `kubernetes:apps/v1:Deployment::tiny-stable`"
+    assert header.count("Deployment") == 1

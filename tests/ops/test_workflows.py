@@ -53,8 +53,10 @@ def _steps(doc: dict[Any, Any]) -> list[dict[str, Any]]:
     return [step for job in doc["jobs"].values() for step in job.get("steps", [])]
 
 
-def test_the_five_workflows_exist() -> None:
+def test_the_seven_workflows_exist() -> None:
     assert [p.name for p in FILES] == [
+        "base-images.yml",
+        "canary.yml",
         "deploy.yml",
         "drift.yml",
         "e2e.yml",
@@ -158,17 +160,81 @@ def test_deploy_runs_dev_staging_prod_in_order_with_prod_approval_and_smoke() ->
         assert "servestack smoke --stack" in smoke
 
 
+def _drift_stacks() -> list[str]:
+    matrix = _load(WORKFLOWS / "drift.yml")["jobs"]["drift"]["strategy"]["matrix"]
+    return [entry["stack"] for entry in matrix["include"]]
+
+
 def test_drift_previews_with_refresh_expecting_no_changes_and_reports() -> None:
     doc = _load(WORKFLOWS / "drift.yml")
     assert "schedule" in _on(doc) and "workflow_dispatch" in _on(doc)
     job = doc["jobs"]["drift"]
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
-    assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"
+    assert _drift_stacks() == ["dev", "staging", "prod"]
+    for entry in job["strategy"]["matrix"]["include"]:
+        env = entry["stack"].upper()
+        assert entry["project"] == f"${{{{ vars.GCP_PROJECT_{env} }}}}"
+        assert entry["secrets-provider"] == f"${{{{ vars.PULUMI_SECRETS_PROVIDER_{env} }}}}"
+    # Its own group: in the deploy's, a queued nightly run would cancel a waiting deploy
+    # (https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/control-the-concurrency-of-workflows-and-jobs).
+    assert job["concurrency"] == {
+        "group": "drift-${{ matrix.stack }}",
+        "cancel-in-progress": False,
+    }
     pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert pulumi["with"]["refresh"] is True and pulumi["with"]["expect-no-changes"] is True
+    assert pulumi["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert "upsert" not in pulumi["with"]
     report = next(s for s in job["steps"] if s.get("name") == "Report drift")
     assert report["if"] == "steps.preview.outcome == 'failure'"
     assert job["permissions"]["issues"] == "write"
+
+
+def test_drift_compares_the_plan_a_fresh_clone_computes() -> None:
+    """Nothing between checkout and preview fetches, builds or writes into the tree.
+
+    A fresh clone's plan is byte-identical to one with every model file present
+    (tests/preview/test_model_files_do_not_decide.py), so this is the plan of the commit.
+    """
+    steps = _load(WORKFLOWS / "drift.yml")["jobs"]["drift"]["steps"]
+    checkout = next(
+        i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/checkout@")
+    )
+    preview = next(i for i, s in enumerate(steps) if s.get("id") == "preview")
+    assert steps[checkout]["with"]["persist-credentials"] is False
+    assert "ref" not in steps[checkout]["with"]  # the default branch's head
+    between = " ".join(str(s.get("run", "")) for s in steps[checkout:preview])
+    assert "pip install --quiet ." in between
+    for writer in ("models fetch", "make ", "lock-base-images", "git ", "servestack "):
+        assert writer not in between, writer
+    # A running deploy is skipped rather than compared mid-update (previews take no lock).
+    busy = steps[0]
+    assert busy["id"] == "busy" and "--status in_progress" in busy["run"]
+    for step in steps[1 : preview + 1]:
+        assert step["if"] == "steps.busy.outputs.deploying == 'false'", step
+
+
+def test_canary_runs_on_schedule_reads_metrics_only_and_opens_the_pr_as_an_app() -> None:
+    doc = _load(WORKFLOWS / "canary.yml")
+    assert set(_on(doc)) == {"schedule", "workflow_dispatch"}
+    job = doc["jobs"]["canary"]
+    # The job's own token reads the repository; writing goes through the App's token.
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    steps = job["steps"]
+    auth = next(s for s in steps if s.get("uses", "").startswith("google-github-actions/auth@"))
+    assert auth["with"]["service_account"] == "${{ vars.GCP_CANARY_SERVICE_ACCOUNT }}"
+    app = next(s for s in steps if s.get("uses", "").startswith("actions/create-github-app-token@"))
+    opener = next(s for s in steps if "gh pr create" in s.get("run", ""))
+    assert opener["env"]["GH_TOKEN"] == f"${{{{ steps.{app['id']}.outputs.token }}}}"
+    judge = next(s for s in steps if s.get("id") == "judge")["run"]
+    for command in ("canary list", "canary promote", "canary abort --if-failing"):
+        assert f"servestack {command}" in judge
+    assert "secrets.GITHUB_TOKEN" not in (WORKFLOWS / "canary.yml").read_text(encoding="utf-8")
+    canaries = sorted(
+        name
+        for name in job["strategy"]["matrix"]["stack"]
+        if (ROOT / "stacks" / f"Pulumi.{name}.yaml").is_file()
+    )
+    assert canaries == sorted(job["strategy"]["matrix"]["stack"])
 
 
 def test_stacks_in_workflows_match_stack_files() -> None:
@@ -177,8 +243,7 @@ def test_stacks_in_workflows_match_stack_files() -> None:
         for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
         if "servestack:cluster:" in p.read_text(encoding="utf-8")
     )
-    drift = _load(WORKFLOWS / "drift.yml")["jobs"]["drift"]["strategy"]["matrix"]["stack"]
-    assert sorted(drift) == cloud
+    assert sorted(_drift_stacks()) == cloud
     assert sorted(_load(WORKFLOWS / "deploy.yml")["jobs"]) == cloud
 
 

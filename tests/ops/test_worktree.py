@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from infra.ops.worktree import WorktreeError, plans_for, repo_root, resolve_ref, worktree_at
+from infra.ops.planfork import same_pins
+from infra.ops.worktree import (
+    WorktreeError,
+    plans_at,
+    plans_for,
+    repo_root,
+    resolve_ref,
+    worktree_at,
+)
 from infra.preview.stackfile import available_stacks
 
 # A stand-in for `python -m infra.cli.app preview --offline --stack S --json F`: it reports
@@ -114,3 +122,49 @@ def test_unknown_ref_is_one_clear_error(repo: Path) -> None:
 
 def test_repo_root_from_a_subdirectory(repo: Path) -> None:
     assert repo_root(repo / "stacks") == repo.resolve()
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_plans_at_runs_each_trees_own_code(repo: Path, tmp_path: Path, fork: bool) -> None:
+    base = resolve_ref(repo, "HEAD")
+    _write_app(repo, "head")
+    (repo / "stacks" / "Pulumi.dev.yaml").write_text("config: {v: 2}\n")
+    (repo / "stacks" / "Pulumi.qa.yaml").write_text("broken\n")
+    events: list[tuple[str, str, str]] = []
+    with worktree_at(repo, base) as tree:
+        results = plans_at(
+            {"base": tree, "head": repo},
+            ["dev", "qa"],
+            tmp_path / "out",
+            fork=fork,
+            progress=lambda side, stack, state: events.append((side, stack, state)),
+        )
+    dev_before, dev_after = results["base"]["dev"].plan, results["head"]["dev"].plan
+    assert dev_before is not None and dev_after is not None
+    assert (dev_before["code"], dev_before["file"]) == ("base", "config: {v: 1}\n")
+    assert (dev_after["code"], dev_after["file"]) == ("head", "config: {v: 2}\n")
+    assert results["base"]["qa"].absent
+    assert results["head"]["qa"].error == (
+        "offline plan failed: stacks/Pulumi.qa.yaml: servestack:servers: required key"
+    )
+    assert sorted(e for e in events if e[2] != "planning") == [
+        ("base", "dev", "done"),
+        ("head", "dev", "done"),
+        ("head", "qa", "failed"),
+    ]
+
+
+def test_pins_decide_whether_one_import_serves_both_trees(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for tree, pins in (
+        (a, '["pulumi>=3.200,<4", "pydantic>=2"]'),
+        (b, '["pydantic>=2", "pulumi>=3.200,<4"]'),
+    ):
+        tree.mkdir()
+        (tree / "pyproject.toml").write_text(f"[project]\nname = 'x'\ndependencies = {pins}\n")
+    assert same_pins(a, b)
+    (b / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\ndependencies = ['pulumi>=3.300,<4']\n"
+    )
+    assert not same_pins(a, b)
+    assert not same_pins(a, tmp_path / "none")

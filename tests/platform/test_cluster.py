@@ -153,6 +153,7 @@ def test_existing_subnet_gets_ranges_by_cidr() -> None:
         "existingSubnetwork": "gke-subnet",
         "podsCidr": "10.100.0.0/14",
         "servicesCidr": "10.104.0.0/20",
+        "proxyOnlyCidr": "10.106.0.0/23",
     }
     spec = variant("prod", cluster=cluster_with("prod", network=network))
     assert ip_allocation_policy(gke_cluster(spec)) == {
@@ -167,3 +168,30 @@ def test_workload_pool_name() -> None:
 
 def test_cluster_args_are_deterministic() -> None:
     assert _args(spec_of("prod")) == _args(spec_of("prod"))
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_shipped_gke_stacks_serve_the_dns_endpoint_and_keep_the_ip_endpoint(stack: str) -> None:
+    endpoints = _args(spec_of(stack))["control_plane_endpoints_config"]
+    assert endpoints == {
+        "dns_endpoint_config": {"allow_external_traffic": True},
+        "ip_endpoints_config": {"enabled": True},
+    }
+    # The authorized networks still guard the IP endpoint.
+    assert "master_authorized_networks_config" in _args(spec_of(stack))
+
+
+def test_dns_endpoint_refuses_user_traffic_unless_the_stack_asks() -> None:
+    cluster = cluster_with("prod")
+    del cluster["dnsEndpoint"]
+    endpoints = _args(variant("prod", cluster=cluster))["control_plane_endpoints_config"]
+    assert endpoints["dns_endpoint_config"] == {"allow_external_traffic": False}
+    assert endpoints["ip_endpoints_config"] == {"enabled": True}
+
+
+def test_dns_endpoint_setting_is_typed() -> None:
+    from infra.config import ConfigError
+
+    cluster = cluster_with("prod", dnsEndpoint={"allowExternalTraffic": "sometimes"})
+    with pytest.raises((ConfigError, ValueError)):
+        variant("prod", cluster=cluster)

@@ -96,7 +96,7 @@ def test_node_account_has_only_the_named_roles(runs: dict[str, PlatformRun]) -> 
     assert repo_binding.inputs["role"] == "roles/artifactregistry.reader"
     assert repo_binding.inputs["member"] == f"serviceAccount:{email}"
     assert repo_binding.inputs["repository"] == "serving-models"
-    roles = {r.inputs["role"] for r in run.resources if "role" in r.inputs}
+    roles = {r.inputs["role"] for r in run.resources if r.type in (PROJECT_IAM, REPO_IAM)}
     assert roles == {"roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"}
 
 
@@ -179,7 +179,11 @@ def test_existing_network_declares_no_network_resources() -> None:
     from tests.platform.conftest import run_platform, stack_values, variant
 
     cluster = stack_values("staging")["servestack:cluster"]
-    cluster["network"] = {"existingNetwork": "shared", "existingSubnetwork": "shared-gke"}
+    cluster["network"] = {
+        "existingNetwork": "shared",
+        "existingSubnetwork": "shared-gke",
+        "proxyOnlyCidr": "10.100.0.0/23",  # the shared VPC's own, only let through
+    }
     run = run_platform(variant("staging", cluster=cluster))
     assert not [r for r in run.resources if r.type.startswith("gcp:compute/")]
     inputs = run.one(CLUSTER).inputs

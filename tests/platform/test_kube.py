@@ -47,3 +47,21 @@ def test_local_provider_uses_the_named_context_and_optional_path() -> None:
         "context": "minikube",
         "kubeconfig": "/tmp/kubeconfig",
     }
+
+
+def test_dns_endpoint_kubeconfig_names_the_dns_server_and_trusts_the_system_roots() -> None:
+    context = context_name("acme", "europe-west4", "serve-prod")
+    dns = "gke-0123456789abcdef-123456789012.europe-west4.gke.goog"
+    config = gke_kubeconfig_dict(context, "34.90.1.2", "Q0EtREFUQQ==", dns)
+    (cluster,) = config["clusters"]
+    # No cluster CA: the DNS endpoint's certificate is not issued by it.
+    assert cluster["cluster"] == {"server": f"https://{dns}"}
+    (user,) = config["users"]
+    assert set(user["user"]) == {"exec"}
+    assert user["user"]["exec"]["command"] == AUTH_PLUGIN
+
+
+def test_ip_endpoint_kubeconfig_is_unchanged_without_a_dns_endpoint() -> None:
+    assert gke_kubeconfig("ctx", "10.0.0.2", "Q0E=") == gke_kubeconfig(
+        "ctx", "10.0.0.2", "Q0E=", None
+    )

@@ -10,6 +10,7 @@ import pytest
 from policies.engine import evaluate
 from policies.pack import POLICIES
 from tests.policies import builders as b
+from tests.policies import day0_builders as day0
 
 Stack = list[dict[str, Any]]
 
@@ -181,6 +182,11 @@ CASES: list[tuple[Callable[[Stack], Any], set[str]]] = [
     ),
     # 6 GPUs create-before-delete need 12 during the swap, over the budget of 8.
     (lambda s: _option(s, "gpu-l4", "deleteBeforeReplace", False), {"gpu-replacement-overlap"}),
+    # canary
+    (
+        lambda s: _set(deployment(s)["metadata"]["labels"], "servestack.io/track", "canary"),
+        {"canary-analysis"},
+    ),
     # labels
     (
         lambda s: find(s, ":Service")["metadata"]["labels"].pop("app.kubernetes.io/version"),
@@ -189,6 +195,14 @@ CASES: list[tuple[Callable[[Stack], Any], set[str]]] = [
     (lambda s: _set(deployment(s)["metadata"]["labels"], "env", "dev"), {"kubernetes-labels"}),
     (lambda s: find(s, ":Repository")["labels"].pop("cost-center"), {"gcp-labels"}),
     (lambda s: find(s, ":NodePool", "cpu")["nodeConfig"].pop("resourceLabels"), {"gcp-labels"}),
+    # day 0 (the bootstrap's resources; tests/policies/test_day0_rules.py has the rest)
+    (lambda s: s.append(day0.bucket(uniformBucketLevelAccess=False)), {"gcs-bucket-hardened"}),
+    (
+        lambda s: s.append(day0.provider("assertion.repository == 'acme/servestack'")),
+        {"wif-github-pinned"},
+    ),
+    (lambda s: s.append(day0.key(rotationPeriod="31536000s")), {"kms-key-rotation"}),
+    (lambda s: s.append(day0.grant("allUsers")), {"iam-no-public-members"}),
 ]
 
 

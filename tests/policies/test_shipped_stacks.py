@@ -75,7 +75,9 @@ def test_real_prod_plan_trips_platform_rules() -> None:
 def test_real_staging_canary_is_exempt_from_min_replicas_only_by_its_track() -> None:
     items = resources("staging")
     canary = one(items, "kubernetes:apps/v1:Deployment", "resnet-canary")["inputs"]
-    assert canary["spec"]["replicas"] == 1
+    assert "replicas" not in canary["spec"]  # its own HPA, at its weight's share, sizes it
+    hpa = one(items, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "resnet-canary-hpa")
+    assert hpa["inputs"]["spec"]["minReplicas"] == 1
     canary["spec"]["template"]["metadata"]["labels"]["servestack.io/track"] = "stable"
     canary["metadata"]["labels"]["servestack.io/track"] = "stable"
     assert policies_hit("staging", items) == {"min-replicas"}

@@ -12,6 +12,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
 
 from tests.images.conftest import fake_saved_model
 
@@ -71,18 +75,42 @@ def test_plans_are_byte_identical_with_and_without_model_files(tmp_path: Path) -
     assert bare == fetched
 
 
-def test_diff_against_the_same_commit_shows_nothing_with_model_files_present(
-    tmp_path: Path,
+def _preview_workflow_step() -> dict[str, Any]:
+    """The step of preview.yml that writes the PR comment, as GitHub would run it."""
+    workflow = yaml.safe_load((ROOT / ".github/workflows/preview.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["offline-diff"]["steps"]
+    step: dict[str, Any] = next(
+        s for s in steps if s.get("name") == "Diff every stack against the base"
+    )
+    return step
+
+
+@pytest.mark.parametrize("models", [False, True], ids=["fresh-clone", "models-on-disk"])
+def test_the_preview_workflows_command_shows_no_change_on_an_unchanged_commit(
+    tmp_path: Path, models: bool
 ) -> None:
+    """preview.yml's own script, on a committed tree diffed against itself: 0 changes."""
     project = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(project)], check=True, timeout=120)
-    _fill_model_store(project)
-    comment = tmp_path / "comment.md"
-    result = _servestack("diff", "--base", "HEAD", "--all", "--markdown", str(comment), cwd=project)
+    if models:
+        _fill_model_store(project)
+    step = _preview_workflow_step()
+    assert step["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    # `pip install .` puts `servestack` on PATH in the workflow; here it is this interpreter's.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        cwd=project, capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "BASE_SHA": head, "PATH": path, "COLUMNS": "200"},
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+    comment = (project / "out" / "plan-diff.md").read_text(encoding="utf-8")
     rows = {
         line.split("|")[1].strip(" `"): line
-        for line in comment.read_text().splitlines()
+        for line in comment.splitlines()
         if line.startswith("| `")
     }
     assert set(rows) == set(STACKS)

@@ -8,18 +8,20 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 
 from infra.config import StackSpec
+from tests.serving import crds
 from tests.serving.conftest import ROOT, STACKS, kubernetes_objects, render, spec_of
 from tests.serving.helpers import with_serving
 
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CHECKOV_CONFIG = ROOT / ".checkov.yaml"
-# Custom resources have no schema in kubernetes-validate; their shape is unit-tested.
-CUSTOM_KINDS = {"PodMonitoring"}
+# Custom resources have no schema in kubernetes-validate: the vendored CRDs check them.
+CUSTOM_KINDS = {"PodMonitoring", "Gateway", "HTTPRoute", "HealthCheckPolicy"}
 
 
 def schema_version(spec: StackSpec) -> str:
@@ -44,6 +46,42 @@ def test_every_object_validates_against_the_stacks_kubernetes(stack_spec: StackS
             pytest.fail(f"{obj['kind']} {obj['metadata']['name']}: {error.message}")
         checked += 1
     assert checked >= 6
+
+
+def test_custom_resources_validate_against_their_vendored_crds(stack_spec: StackSpec) -> None:
+    checked: set[str] = set()
+    for obj in kubernetes_objects(render(stack_spec)):
+        if obj["kind"] not in CUSTOM_KINDS:
+            continue
+        try:
+            crds.validate(obj)
+        except jsonschema.ValidationError as error:
+            pytest.fail(f"{obj['kind']} {obj['metadata']['name']}: {error.message}")
+        checked.add(obj["kind"])
+    gke_gateway = stack_spec.cluster is not None and stack_spec.serving.expose != "cluster"
+    if gke_gateway:
+        assert {"Gateway", "HTTPRoute", "HealthCheckPolicy", "PodMonitoring"} <= checked
+
+
+def test_crd_schemas_reject_what_the_api_server_would() -> None:
+    staging = kubernetes_objects(render(spec_of("staging")))
+    route = next(o for o in staging if o["kind"] == "HTTPRoute")
+    crds.validate(route)
+    misspelt = json.loads(json.dumps(route))
+    misspelt["spec"]["rules"][-1]["backendRefs"][0]["weigth"] = 10
+    too_heavy = json.loads(json.dumps(route))
+    too_heavy["spec"]["rules"][-1]["backendRefs"][0]["weight"] = 2_000_000
+    no_path = json.loads(json.dumps(next(o for o in staging if o["kind"] == "HealthCheckPolicy")))
+    no_path["spec"]["default"]["config"]["type"] = "SOAP"
+    for broken in (misspelt, too_heavy, no_path):
+        with pytest.raises(jsonschema.ValidationError):
+            crds.validate(broken)
+
+
+def test_vendored_crds_match_their_recorded_checksums(tmp_path: Path) -> None:
+    sources = crds.verify_checksums()
+    assert sources["gateway.networking.k8s.io_httproutes.yaml"]["ref"] == "v1.2.1"
+    assert set(sources) == {p.name for p in crds.CRD_DIR.glob("*.yaml")}
 
 
 def test_node_port_services_validate() -> None:

@@ -32,10 +32,15 @@ def test_objects_per_stack(stack_spec: StackSpec) -> None:
     assert kinds["Namespace"] == 1
     assert kinds["Deployment"] == servers + canaries
     assert kinds["ServiceAccount"] == servers
-    assert kinds["HorizontalPodAutoscaler"] == servers
+    assert kinds["HorizontalPodAutoscaler"] == servers + canaries
     assert kinds["NetworkPolicy"] == servers + 1
     lbs = servers if stack_spec.serving.expose != "cluster" else 0
-    assert kinds["Service"] == servers + lbs
+    # On GKE beyond the cluster: a Gateway and route per server, a REST Service per track.
+    gateways = servers if lbs and not stack_spec.is_local else 0
+    track_services = servers + canaries if gateways else 0
+    assert kinds["Service"] == servers + lbs + track_services
+    assert kinds["HealthCheckPolicy"] == track_services
+    assert kinds["Gateway"] == kinds["HTTPRoute"] == gateways
     assert kinds["PodDisruptionBudget"] == sum(
         1 for s in stack_spec.servers if s.autoscaling.min >= 2
     )
@@ -106,11 +111,18 @@ def test_service_selector_never_names_track_or_version() -> None:
     registered = render(spec)
     for svc in objects_of(registered, "Service"):
         selector = svc["spec"]["selector"]
-        assert set(selector) == {
+        track = svc["metadata"]["name"].rsplit("-", 1)[-1]
+        # A Gateway backend selects one track (that is how the route weighs them); it
+        # never names a version, so a version bump leaves every selector alone.
+        expected = {
             "app.kubernetes.io/component",
             "app.kubernetes.io/instance",
             "app.kubernetes.io/name",
         }
+        if track in ("stable", "canary"):
+            expected.add("servestack.io/track")
+            assert selector["servestack.io/track"] == track
+        assert set(selector) == expected
     # Both tracks' pods match their Service.
     services = {s["metadata"]["name"]: s for s in objects_of(registered, "Service")}
     for dep in objects_of(registered, "Deployment"):
@@ -126,15 +138,53 @@ def test_canary_adds_exactly_one_deployment_and_removing_it_rolls_back() -> None
     canary_spec = with_server(spec, "resnet", canary={"version": 4, "weight": 20})
     with_canary = by_key(render(canary_spec))
     added = set(with_canary) - set(base)
-    assert added == {("kubernetes:apps/v1:Deployment", "resnet-canary")}
+    assert added == {
+        ("kubernetes:apps/v1:Deployment", "resnet-canary"),
+        ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "resnet-canary-hpa"),
+        ("kubernetes:core/v1:Service", "resnet-canary-svc"),
+        ("kubernetes:networking.gke.io/v1:HealthCheckPolicy", "resnet-hc-canary"),
+    }
     assert set(base) - set(with_canary) == set()
-    assert all(with_canary[key] == base[key] for key in base)
+    route = ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "resnet-route")
+    changed = {key for key in base if with_canary[key] != base[key]}
+    assert changed == {route}  # the split moves; nothing else does
     canary = with_canary[("kubernetes:apps/v1:Deployment", "resnet-canary")]
     spec_body = canary["spec"]
     assert isinstance(spec_body, dict)
-    assert spec_body["replicas"] == 1
+    assert "replicas" not in spec_body  # its own HPA sizes it
+    hpa = with_canary[("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "resnet-canary-hpa")]
+    hpa_spec = hpa["spec"]
+    assert isinstance(hpa_spec, dict)
+    # 20 % of stable's 3..12: round(0.6) -> 1 (at least one), ceil(2.4) -> 3.
+    assert (hpa_spec["minReplicas"], hpa_spec["maxReplicas"]) == (1, 3)
     # Rolling back is removing the block again: the plan returns to the original.
     assert by_key(render(spec)) == base
+
+
+def test_a_weight_step_changes_only_the_route_and_the_canary_autoscaler() -> None:
+    spec = spec_of("staging")
+    analysis = spec.servers[1].canary.analysis.model_dump(by_alias=True)  # type: ignore[union-attr]
+    base = by_key(render(spec))
+    stepped = by_key(
+        render(
+            with_server(spec, "resnet", canary={"version": 4, "weight": 30, "analysis": analysis})
+        )
+    )
+    assert set(stepped) == set(base)
+    changed = {key for key in base if stepped[key] != base[key]}
+    assert changed == {
+        ("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "resnet-route"),
+        ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "resnet-canary-hpa"),
+    }
+    route = stepped[("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "resnet-route")]
+    split = route["spec"]["rules"][-1]["backendRefs"]  # type: ignore[index]
+    assert [(b["name"], b["weight"]) for b in split] == [
+        ("resnet-stable", 70),
+        ("resnet-canary", 30),
+    ]
+    # Header rules pick a track whatever the weight.
+    headers = [r["matches"][0]["headers"][0]["value"] for r in route["spec"]["rules"][:-1]]  # type: ignore[index]
+    assert headers == ["stable", "canary"]
 
 
 def test_canary_uses_its_own_image() -> None:

@@ -152,7 +152,16 @@ def test_disruption_budget_only_from_two_replicas() -> None:
 def test_network_policy_allows_named_callers_and_scrapers() -> None:
     prod = spec_of("prod")
     policy = objects.network_policy(serving_target(prod), prod.servers[0], NS)["spec"]
-    callers, scrape = policy["ingress"]
+    callers, gateway, scrape = policy["ingress"]
+    # The Gateway's proxies and Google's health checkers reach REST only.
+    assert gateway == {
+        "from": [
+            {"ipBlock": {"cidr": "10.38.0.0/23"}},
+            {"ipBlock": {"cidr": "35.191.0.0/16"}},
+            {"ipBlock": {"cidr": "130.211.0.0/22"}},
+        ],
+        "ports": [{"port": 8501, "protocol": "TCP"}],
+    }
     assert callers["from"] == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "api-gateway"}}},
         {"ipBlock": {"cidr": "10.30.0.0/20"}},

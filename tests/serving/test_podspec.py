@@ -6,7 +6,7 @@ from infra.config import StackSpec
 from infra.config.placement import ACCELERATOR_LABEL, NODE_POOL_LABEL
 from infra.config.targets import serving_target
 from infra.serving.labels import TRACK_LABEL
-from infra.serving.objects import deployment
+from infra.serving.objects import canary_bounds, deployment
 from infra.serving.podspec import pod_template
 from infra.serving.timeouts import (
     progress_deadline_seconds,
@@ -156,7 +156,7 @@ def test_stable_deployment_leaves_replicas_to_the_autoscaler() -> None:
     assert manifest["spec"]["progressDeadlineSeconds"] == progress_deadline_seconds(server)
 
 
-def test_canary_deployment_is_sized_by_weight() -> None:
+def test_canary_autoscaler_is_sized_by_weight() -> None:
     spec = spec_of("staging")
     server = spec.servers[1]
     manifest = deployment(
@@ -168,20 +168,13 @@ def test_canary_deployment_is_sized_by_weight() -> None:
         placement=None,
     )
     assert manifest["metadata"]["name"] == "resnet-canary"
-    assert manifest["spec"]["replicas"] == 1  # max(1, round(2 * 20 / 100))
+    assert "replicas" not in manifest["spec"]  # its own HPA sizes it
+    assert canary_bounds(server) == (1, 1)  # max(1, round(2 * 0.2)), ceil(4 * 0.2)
     labels = manifest["spec"]["template"]["metadata"]["labels"]
     assert labels[TRACK_LABEL] == "canary"
     assert labels["app.kubernetes.io/version"] == "resnet-4"
     big = with_server(spec, "resnet", autoscaling={"min": 10, "max": 20})
-    canary = deployment(
-        serving_target(big),
-        big.servers[1],
-        namespace="serving",
-        image=IMAGE,
-        track="canary",
-        placement=None,
-    )
-    assert canary["spec"]["replicas"] == 2
+    assert canary_bounds(big.servers[1]) == (2, 4)
 
 
 def test_rollout_timeouts_cover_every_wave() -> None:
