@@ -25,7 +25,9 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     images: dict[str, Any] = {}
     endpoints: dict[str, Any] = {}
     for server in spec.servers:
-        image_ref, canary_ref = _server_images(spec, server, platform.registry_url, root)
+        image_ref, canary_ref = _server_images(
+            spec, server, platform.registry_url, platform.cache_url, root
+        )
         service = ModelService(
             server.name,
             ModelServiceArgs(
@@ -50,7 +52,11 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
 
 
 def _server_images(
-    spec: StackSpec, server: ServerSpec, registry_url: pulumi.Output[str], root: Path
+    spec: StackSpec,
+    server: ServerSpec,
+    registry_url: pulumi.Output[str],
+    cache_url: pulumi.Output[str] | None,
+    root: Path,
 ) -> tuple[pulumi.Input[str], pulumi.Input[str] | None]:
     """The stable and canary image refs: built here, or a prebuilt image the stack names."""
     from infra.config.targets import image_target, server_image
@@ -65,7 +71,12 @@ def _server_images(
 
     def image(name: str, variant: Variant) -> pulumi.Output[str]:
         args = ModelImageArgs(
-            target=target, image=built, variant=variant, registry_url=registry_url, root=root
+            target=target,
+            image=built,
+            variant=variant,
+            registry_url=registry_url,
+            root=root,
+            cache_url=cache_url,
         )
         return ModelImage(name, args).ref
 

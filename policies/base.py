@@ -43,6 +43,8 @@ class Resource:
     props: dict[str, Any]
     parent: str = ""
     provider_props: dict[str, Any] = field(default_factory=dict)
+    delete_before_replace: bool | None = None
+    """The `deleteBeforeReplace` resource option; None: not set (the provider decides)."""
 
 
 ResourceCheck = Callable[[Resource, Config], Iterable[str]]
@@ -110,6 +112,7 @@ def _stack_member(resource: PolicyResource) -> Resource:
         props=plain_props(resource.props),
         parent=resource.parent.urn if resource.parent is not None else "",
         provider_props=_provider_props(resource.provider),
+        delete_before_replace=resource.opts.delete_before_replace if resource.opts else None,
     )
 
 

@@ -96,11 +96,42 @@ def check_gpu_budget(resources: list[Resource], config: Config) -> Iterator[tupl
         yield f"GPU pools can scale to {total:g} GPUs, over the budget of {budget:g} ({parts})", ""
 
 
+def check_replacement_overlap(
+    resources: list[Resource], config: Config
+) -> Iterator[tuple[str, str]]:
+    """A GPU pool replaced create-before-delete holds its GPUs twice during the swap.
+
+    Explicitly named pools default to delete-before-create in the Terraform bridge
+    (pulumi/pulumi-terraform-bridge pkg/tfbridge/provider.go:1275); `deleteBeforeReplace:
+    false` (pulumi/pulumi#3118) asks for the overlap, which the budget must cover.
+    """
+    budget = as_number(config.get("gpuBudget"))
+    if budget is None:
+        return
+    pools = gpu_pools(resources)
+    total = sum(pool.max_gpus for pool in pools)
+    for pool in pools:
+        if pool.resource.delete_before_replace is False and total + pool.max_gpus > budget:
+            yield (
+                f"{pool.resource.name} is replaced create-before-delete, which needs "
+                f"{total + pool.max_gpus:g} GPUs during the swap ({total:g} of all pools + "
+                f"{pool.max_gpus:g} of the new pool), over the budget of {budget:g}; "
+                "replace it delete-before-create or raise the budget",
+                pool.resource.urn,
+            )
+
+
 POLICIES = [
     stack_policy(
         "gpu-budget",
         "The GPUs all GPU node pools can scale to stay within the stack's GPU budget.",
         check_gpu_budget,
+        {"gpuBudget": {"type": "integer", "minimum": 0}},
+    ),
+    stack_policy(
+        "gpu-replacement-overlap",
+        "A GPU pool replaced create-before-delete fits in the GPU budget twice over.",
+        check_replacement_overlap,
         {"gpuBudget": {"type": "integer", "minimum": 0}},
     ),
 ]

@@ -144,6 +144,7 @@ def _print_diffs(diffs: Sequence[StackDiff]) -> None:
     from rich.text import Text
 
     from infra.ops.diff import Action, render_value, short_urn
+    from infra.ops.replace_order import order_note
 
     console = Console(highlight=False, soft_wrap=True)
     marks = {Action.CREATE: "+", Action.DELETE: "-", Action.UPDATE: "~", Action.REPLACE: "+-"}
@@ -163,6 +164,7 @@ def _print_diffs(diffs: Sequence[StackDiff]) -> None:
         for change in d.changes:
             style = styles.get(change.action, "magenta")
             line = f"  {marks[change.action]} {change.action.value} {short_urn(change.urn)}"
+            line += order_note(change.order)
             console.print(Text(line, style=style))
             for f in change.fields:
                 flag = "  [forces replacement]" if f.forces_replacement else ""

@@ -11,7 +11,6 @@ both platform and serving speak (placement) and the components' small inputs (ta
 Every public name is re-exported here, so callers import from `infra.config` alone.
 """
 
-from infra.config.checks import REGIONAL_ZONES
 from infra.config.cluster import (
     AuthorizedNetwork,
     ClusterSpec,
@@ -32,7 +31,6 @@ from infra.config.loader import (
 )
 from infra.config.models import ModelSource, ModelSpec
 from infra.config.nodepools import (
-    GPU_MACHINE_FAMILIES,
     NODE_POOL_NAME_MAX,
     GpuSharing,
     GpuSpec,
@@ -42,7 +40,8 @@ from infra.config.nodepools import (
     UpgradeSpec,
 )
 from infra.config.placement import PoolPlacement
-from infra.config.registry import CleanupSpec, ImagesSpec, RegistrySpec
+from infra.config.registry import BuildCacheSpec, CleanupSpec, ImagesSpec, RegistrySpec
+from infra.config.replacement import REGIONAL_ZONES, PoolReplacement
 from infra.config.servers import (
     BatchingSpec,
     CanaryAnalysis,
@@ -78,6 +77,7 @@ from infra.config.targets import (
     ServerImage,
     ServingTarget,
 )
+from infra.gke.accelerators import GPU_MACHINE_FAMILIES
 
 __all__ = [
     "GPU_MACHINE_FAMILIES",
@@ -90,6 +90,7 @@ __all__ = [
     "AllowFrom",
     "AuthorizedNetwork",
     "BatchingSpec",
+    "BuildCacheSpec",
     "CanaryAnalysis",
     "CanarySpec",
     "Cidr",
@@ -121,6 +122,7 @@ __all__ = [
     "NodePorts",
     "PoolAutoscaling",
     "PoolPlacement",
+    "PoolReplacement",
     "PoolTarget",
     "PrivateClusterSpec",
     "RegistrySpec",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from infra.config.errors import KeyedError
+from infra.config.replacement import REGIONAL_ZONES, gpu_ceiling
 
 if TYPE_CHECKING:
     from infra.config.stack import StackSpec
@@ -43,9 +44,6 @@ def check_flavour(spec: StackSpec) -> None:
             )
 
 
-REGIONAL_ZONES = 3
-
-
 def check_pools(spec: StackSpec) -> None:
     seen: set[str] = set()
     for index, pool in enumerate(spec.node_pools):
@@ -66,6 +64,22 @@ def check_pools(spec: StackSpec) -> None:
                 f"pool can hold {pool.max_gpus * zones} GPUs (max {pool.autoscaling.max} x "
                 f"{pool.gpu.count if pool.gpu else 0}{per_zone}), more than "
                 f"servestack:gpuBudget {spec.gpu_budget}",
+            )
+    check_replacement_overlap(spec)
+
+
+def check_replacement_overlap(spec: StackSpec) -> None:
+    """A pool set to createBeforeDelete needs budget for itself twice during the swap."""
+    regional = spec.cluster is not None and spec.cluster.regional
+    committed = sum(gpu_ceiling(p, regional) for p in spec.node_pools)
+    for index, pool in enumerate(spec.node_pools):
+        ceiling = gpu_ceiling(pool, regional)
+        if pool.replacement == "createBeforeDelete" and committed + ceiling > spec.gpu_budget:
+            raise KeyedError(
+                f"servestack:nodePools[{index}].replacement",
+                f"createBeforeDelete needs {committed + ceiling} GPUs during the swap "
+                f"({committed} of all pools + {ceiling} of the new pool), more than "
+                f"servestack:gpuBudget {spec.gpu_budget}; use deleteBeforeCreate or auto",
             )
 
 

@@ -175,6 +175,8 @@ class ClusterSpec(Strict):
     """KMS key id to encrypt Kubernetes Secrets at rest; unset: Google key."""
     deletion_protection: bool = True
     """Refuse to delete the cluster, and keep it if removed from the stack."""
+    accelerator_zones: dict[str, list[str]] = {}
+    """Zones offering an accelerator, replacing servestack's shipped table for that type."""
 
     @field_validator("location")
     @classmethod

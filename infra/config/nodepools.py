@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from infra.config.shared import DnsLabel, LabelValue, Strict
-
-# Accelerator type -> the machine families that can carry it on GKE.
-GPU_MACHINE_FAMILIES: Mapping[str, tuple[str, ...]] = {
-    "nvidia-tesla-t4": ("n1",),
-    "nvidia-tesla-v100": ("n1",),
-    "nvidia-tesla-p4": ("n1",),
-    "nvidia-tesla-p100": ("n1",),
-    "nvidia-l4": ("g2",),
-    "nvidia-tesla-a100": ("a2",),
-    "nvidia-a100-80gb": ("a2",),
-    "nvidia-h100-80gb": ("a3",),
-    "nvidia-h100-mega-80gb": ("a3",),
-    "nvidia-h200-141gb": ("a3",),
-}
+from infra.gke.accelerators import GPU_MACHINE_FAMILIES, check_accelerator
+from infra.gke.names import POOL_NAME_ROOM, check_pool_name
 
 
 class GpuSharing(Strict):
@@ -107,7 +94,7 @@ class TaintSpec(Strict):
 
 
 # GKE node pool names are at most 40 characters; the platform appends "-" and a 6-hex hash.
-NODE_POOL_NAME_MAX = 33
+NODE_POOL_NAME_MAX = POOL_NAME_ROOM
 
 
 class NodePoolSpec(Strict):
@@ -133,6 +120,9 @@ class NodePoolSpec(Strict):
     """Extra Kubernetes labels on the pool's nodes."""
     taints: list[TaintSpec] = []
     """Extra taints on the pool's nodes (GPU pools already carry nvidia.com/gpu)."""
+    replacement: Literal["auto", "createBeforeDelete", "deleteBeforeCreate"] = "auto"
+    """Order when a settings change replaces the pool; auto: create-before-delete when
+    gpuBudget covers both pools at once, else delete-before-create (an outage)."""
 
     @property
     def machine_family(self) -> str:
@@ -141,11 +131,8 @@ class NodePoolSpec(Strict):
     @field_validator("name")
     @classmethod
     def _room_for_settings_hash(cls, value: str) -> str:
-        if len(value) > NODE_POOL_NAME_MAX:
-            raise ValueError(
-                f"at most {NODE_POOL_NAME_MAX} characters: the GKE pool name appends "
-                f"a 7-character settings hash and GKE allows 40 ({value!r})"
-            )
+        for violation in check_pool_name(value):
+            raise ValueError(violation.message)
         return value
 
     @field_validator("taints")
@@ -159,13 +146,8 @@ class NodePoolSpec(Strict):
     @model_validator(mode="after")
     def _gpu_fits_machine(self) -> Self:
         if self.gpu is not None:
-            families = GPU_MACHINE_FAMILIES[self.gpu.type]
-            if self.machine_family not in families:
-                wanted = " or ".join(f"{f}-*" for f in families)
-                raise ValueError(
-                    f"gpu.type: {self.gpu.type} needs machine type {wanted}, "
-                    f"not {self.machine_type}"
-                )
+            for violation in check_accelerator(self.machine_type, self.gpu.type, self.gpu.count):
+                raise ValueError(f"gpu.{violation.path}: {violation.message}")
         return self
 
     @property

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from infra.config.shared import DnsLabel, Strict
 
@@ -16,6 +16,18 @@ class CleanupSpec(Strict):
     """Untagged images older than this many days are deleted."""
 
 
+class BuildCacheSpec(Strict):
+    """The build cache's own repository: its tags are rewritten by every build, so it never
+    shares the (possibly immutable) image repository."""
+
+    repository: DnsLabel | None = None
+    """Repository of the build cache; unset: `<registry.repository>-buildcache`."""
+    max_age_days: int = Field(30, ge=1, le=3650)
+    """Cache entries older than this many days are deleted, unless among the newest."""
+    keep_recent: int = Field(2, ge=1, le=100)
+    """Newest cache versions per server always kept."""
+
+
 class RegistrySpec(Strict):
     repository: DnsLabel = "models"
     """Artifact Registry repository name holding the model server images."""
@@ -25,6 +37,21 @@ class RegistrySpec(Strict):
     """Artifact Registry cleanup policies for old images."""
     protect: bool = False
     """Refuse to delete the repository, and keep it if removed from the stack."""
+    build_cache: BuildCacheSpec = BuildCacheSpec()
+    """Repository (tags overwritable) and cleanup of the build cache, with images.registryCache."""
+
+    @property
+    def cache_repository(self) -> str:
+        return self.build_cache.repository or f"{self.repository}-buildcache"
+
+    @model_validator(mode="after")
+    def _cache_apart(self) -> Self:
+        if self.cache_repository == self.repository:
+            raise ValueError(
+                "buildCache.repository: must differ from repository: the cache rewrites its "
+                "tags, which an image repository with immutable tags rejects"
+            )
+        return self
 
 
 class ImagesSpec(Strict):
@@ -37,7 +64,7 @@ class ImagesSpec(Strict):
     push: bool = True
     """Push built images to the registry; off: build only."""
     registry_cache: bool = True
-    """Reuse and update a build cache stored in the registry."""
+    """Reuse and update a build cache in its own repository (registry.buildCache)."""
     # Real builds refuse a base image without a digest in model_images/base-images.lock.
     allow_unpinned_base: bool = False
     """Build on a base image not pinned by digest in the lock file."""

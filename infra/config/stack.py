@@ -8,6 +8,8 @@ from pydantic import Field, StringConstraints, model_validator
 
 from infra.config.checks import check_flavour, check_pools, check_servers
 from infra.config.cluster import ClusterSpec, LocalSpec
+from infra.config.gke_checks import check_gke
+from infra.config.metrics import check_custom_metrics
 from infra.config.nodepools import NodePoolSpec
 from infra.config.registry import ImagesSpec, RegistrySpec
 from infra.config.servers import ServerSpec
@@ -58,6 +60,8 @@ class StackSpec(Strict):
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         check_flavour(self)
+        check_gke(self)
         check_pools(self)
         check_servers(self)
+        check_custom_metrics(self)
         return self

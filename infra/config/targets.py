@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from infra.config.cluster import ClusterSpec, LocalSpec
 from infra.config.nodepools import NodePoolSpec
 from infra.config.registry import ImagesSpec, RegistrySpec
+from infra.config.replacement import PoolReplacement, choose_replacement
 from infra.config.servers import ServerSpec
 from infra.config.serving import AllowFrom, Expose, NodePorts
 from infra.config.shared import StackLabels
@@ -58,6 +59,14 @@ class GkeTarget:
     """The stack file's `nodePools`, in stack-file order."""
     registry: RegistrySpec
     """The stack file's `registry` section."""
+    gpu_budget: int = 0
+    """Most GPUs all pools together may hold (`gpuBudget`), replacements included."""
+    build_cache: bool = False
+    """The image builds keep a cache in its own repository (`images.registryCache`)."""
+
+    def replacement(self, pool: NodePoolSpec) -> PoolReplacement:
+        """How `pool` is replaced: create-before-delete when the GPU budget allows it."""
+        return choose_replacement(pool, self.node_pools, self.gpu_budget, self.cluster.regional)
 
     @property
     def pools(self) -> PoolTarget:
@@ -129,6 +138,8 @@ def gke_target(spec: StackSpec) -> GkeTarget:
         cluster=gke_cluster(spec),
         node_pools=tuple(spec.node_pools),
         registry=spec.registry,
+        gpu_budget=spec.gpu_budget,
+        build_cache=spec.images.registry_cache,
     )
 
 

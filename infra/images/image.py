@@ -40,6 +40,13 @@ class ModelImageArgs:
     """Repository URL the image is pushed to (Artifact Registry or the local registry)."""
     root: Path
     """Project root: the Dockerfile, the locks and the build contexts live below it."""
+    cache_url: pulumi.Input[str] | None = None
+    """Repository of the build cache (tags overwritable); None: build without a cache."""
+
+
+def cache_ref(cache_url: str, server: str, variant: str) -> str:
+    """`<cache repository>/<server>:<variant>`, rewritten by every build of that variant."""
+    return f"{cache_url}/{server}:{variant}"
 
 
 def refuse_unbuildable(target: ImageTarget, context: BuildContext) -> None:
@@ -91,7 +98,10 @@ class ModelImage(pulumi.ComponentResource):
 
         registry = pulumi.Output.from_input(args.registry_url)
         repository = registry.apply(lambda url: f"{url}/{server.name}")
-        cache_ref = repository.apply(lambda repo: f"{repo}:buildcache-{args.variant}")
+        cached = target.images.registry_cache and args.cache_url is not None
+        cache = pulumi.Output.from_input(args.cache_url or "").apply(
+            lambda url: cache_ref(url, server.name, args.variant)
+        )
         image = docker_build.Image(
             f"{name}-build",
             docker_build.ImageArgs(
@@ -112,27 +122,27 @@ class ModelImage(pulumi.ComponentResource):
                 cache_from=(
                     [
                         docker_build.CacheFromArgs(
-                            registry=docker_build.CacheFromRegistryArgs(ref=cache_ref)
+                            registry=docker_build.CacheFromRegistryArgs(ref=cache)
                         )
                     ]
-                    if target.images.registry_cache
+                    if cached
                     else None
                 ),
                 cache_to=(
                     [
                         docker_build.CacheToArgs(
                             registry=docker_build.CacheToRegistryArgs(
-                                ref=cache_ref,
+                                ref=cache,
                                 mode=docker_build.CacheMode.MAX,
                                 image_manifest=True,
                                 oci_media_types=True,
-                                # A cache that cannot be written (e.g. immutable tags) must
-                                # not fail the build it only speeds up.
-                                ignore_error=True,
+                                # The cache repository takes overwrites: a failing push is a
+                                # real fault and fails the build.
+                                ignore_error=False,
                             )
                         )
                     ]
-                    if target.images.registry_cache
+                    if cached
                     else None
                 ),
             ),

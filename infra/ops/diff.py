@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from infra.ops.ignore_changes import ignoring_changes
+from infra.ops.replace_order import replacement_order
 from infra.ops.replacements import forcing_paths
 from policies.verdict import Verdict
 
@@ -89,6 +90,8 @@ class ResourceChange:
     name: str
     action: Action
     fields: tuple[FieldChange, ...] = ()
+    order: str | None = None
+    """Replacements only: create-before-delete or delete-before-create (`replace_order.py`)."""
 
     @property
     def replacement_paths(self) -> list[str]:
@@ -228,6 +231,7 @@ def resource_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> ResourceC
         name=str(new.get("name", "")),
         action=Action.REPLACE if forcing else Action.UPDATE,
         fields=tuple(fields),
+        order=replacement_order(old, new) if forcing else None,
     )
 
 

@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 
 from infra.ops.diff import Action, ResourceChange, StackDiff, render_value, short_urn
+from infra.ops.replace_order import order_note
 from policies.verdict import Verdict
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -78,12 +79,18 @@ def _resource_block(change: ResourceChange, with_fields: bool) -> list[str]:
     head = f"- {_ICONS[change.action]} `{short_urn(change.urn)}`"
     if change.action is Action.REPLACE:
         head += " — replaced because of " + ", ".join(f"`{p}`" for p in change.replacement_paths)
+        head += _order(change)
     lines = [head]
     if with_fields and change.fields:
         lines += ["", "  | Field | Old | New |", "  | --- | --- | --- |"]
         lines += ["  " + row for row in _field_rows(change)]
         lines.append("")
     return lines
+
+
+def _order(change: ResourceChange) -> str:
+    """The replacement order, e.g. ` (delete-before-create: outage ...)`."""
+    return order_note(change.order)
 
 
 def _verdict_line(verdict: Verdict) -> str:

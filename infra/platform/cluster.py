@@ -263,6 +263,8 @@ def cluster_options(cluster: ClusterSpec) -> pulumi.ResourceOptions:
     """A protected cluster is retained on destroy; the removed default pool's config is
     ignored so it never forces a replacement."""
     return pulumi.ResourceOptions(
+        # Same name after a replacement: delete first, explicitly (infra/platform/replace_order.py).
+        delete_before_replace=True,
         retain_on_delete=cluster.deletion_protection,
         ignore_changes=["nodeConfig", "initialNodeCount"],
         custom_timeouts=pulumi.CustomTimeouts(**CLUSTER_TIMEOUTS),

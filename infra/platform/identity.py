@@ -16,6 +16,7 @@ import pulumi_gcp as gcp
 
 from infra.config import ClusterSpec
 from infra.config.targets import GcpTarget
+from infra.platform.replace_order import fixed_name_options
 
 NODE_PROJECT_ROLES: tuple[str, ...] = ("roles/container.defaultNodeServiceAccount",)
 REGISTRY_READER_ROLE = "roles/artifactregistry.reader"
@@ -93,7 +94,7 @@ class NodeIdentity(pulumi.ComponentResource):
         account = gcp.serviceaccount.Account(
             f"{name}-sa",
             gcp.serviceaccount.AccountArgs(**node_account_args(args.cluster, args.target)),
-            child,
+            pulumi.ResourceOptions.merge(fixed_name_options(), child),
         )
         self.email = account.email
         self.member = account.member

@@ -10,6 +10,7 @@ import pulumi_gcp as gcp
 
 from infra.config import ClusterSpec
 from infra.config.targets import GcpTarget
+from infra.platform.replace_order import fixed_name_options
 
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
@@ -147,7 +148,9 @@ class Network(pulumi.ComponentResource):
             self.network = pulumi.Output.from_input(net.existing_network)
             self.subnetwork = pulumi.Output.from_input(net.existing_subnetwork)
         else:
-            child = pulumi.ResourceOptions(parent=self)
+            child = pulumi.ResourceOptions.merge(
+                fixed_name_options(), pulumi.ResourceOptions(parent=self)
+            )
             vpc = gcp.compute.Network(
                 f"{name}-vpc",
                 gcp.compute.NetworkArgs(**network_args(args.cluster, args.target)),

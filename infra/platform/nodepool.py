@@ -6,13 +6,18 @@ from `random_id` keepers with `create_before_destroy`. The provider changes some
 the live pool (machine type and disk by recreating its nodes in place, taints and labels on
 running nodes, where a new NoSchedule taint leaves the pods already there) and replaces the
 pool for the rest (ForceNew), which a pool with a fixed name cannot do create-before-delete:
-the new name collides with the old. With the hash, a change renames the pool, Pulumi replaces it
-create-before-delete (its default), and `servestack diff` shows the replacement. The new pool
-is up before the old one is deleted; pods select nodes by the stable `servestack.io/pool`
+the new name collides with the old. With the hash, a change renames the pool and `servestack
+diff` shows the replacement. Which order the replacement takes is chosen per pool and set
+explicitly (infra/config/replacement.py): the Terraform bridge defaults an explicitly named,
+autonameable resource to delete-before-create (pulumi/pulumi-terraform#465), and only an
+explicit `delete_before_replace=False` (pulumi/pulumi#3118) keeps the old pool serving until
+the new one is up. Create-before-delete: pods select nodes by the stable `servestack.io/pool`
 label (placement.py), so Deployments do not change and evicted pods reschedule onto the new
 pool. GKE drains a deleted pool's nodes within their termination grace periods but does not
 honour PodDisruptionBudgets while doing so, and the new pool starts at its autoscaling
-minimum: run enough replicas (and a high enough pool minimum) for the burst.
+minimum: run enough replicas (and a high enough pool minimum) for the burst. A GPU pool
+whose overlap the GPU budget cannot cover is replaced delete-before-create: its pods are
+Pending until the new nodes are up, and the plan says so.
 
 Hashed settings (`FRESH_NODE_SETTINGS` plus `SELECTED_NODE_LABELS`): machine type, disk
 size and type, image type, spot, GPU type/count/driver/sharing (`guest_accelerators`),
@@ -36,6 +41,7 @@ import pulumi_gcp as gcp
 
 from infra.config import NodePoolSpec
 from infra.config.placement import SELECTED_NODE_LABELS, pool_node_labels
+from infra.config.replacement import PoolReplacement, choose_replacement
 from infra.config.targets import PoolTarget
 from infra.platform.identity import node_account_id
 from infra.platform.nodeconfig import node_security_config
@@ -219,12 +225,13 @@ def node_pool_args(
     }
 
 
-def node_pool_options() -> pulumi.ResourceOptions:
+def node_pool_options(replacement: PoolReplacement) -> pulumi.ResourceOptions:
     """The autoscaler owns the node count; a changed start size must not replace the pool.
 
-    Replacements stay create-before-delete (Pulumi's default): never `delete_before_replace`.
+    The replacement order is always explicit, never the bridge's default (module docstring).
     """
     return pulumi.ResourceOptions(
+        delete_before_replace=replacement.delete_before_replace,
         ignore_changes=["initialNodeCount"],
         custom_timeouts=pulumi.CustomTimeouts(create="30m", update="60m", delete="30m"),
     )
@@ -240,6 +247,14 @@ class NodePoolArgs:
     """Name of the cluster resource; wired as an Output so the pool waits for it."""
     service_account: pulumi.Input[str]
     """E-mail of the dedicated node account, used unless the pool names its own."""
+    replacement: PoolReplacement | None = None
+    """Replacement order and reason; None: chosen with no GPU budget to spare."""
+
+    def chosen_replacement(self) -> PoolReplacement:
+        if self.replacement is not None:
+            return self.replacement
+        regional = not self.target.location.count("-") > 1
+        return choose_replacement(self.pool, (self.pool,), 0, regional)
 
 
 class NodePool(pulumi.ComponentResource):
@@ -249,6 +264,8 @@ class NodePool(pulumi.ComponentResource):
     """The node pool resource itself, for dependencies and further wiring."""
     name: pulumi.Output[str]
     """GKE name of the pool: `<pool name>-<settings hash>`."""
+    replacement: PoolReplacement
+    """How a replacement of the pool proceeds, and why."""
 
     def __init__(
         self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None
@@ -259,10 +276,13 @@ class NodePool(pulumi.ComponentResource):
             values["node_config"]["service_account"] = args.service_account
         pool = gcp.container.NodePool(
             f"{name}-pool",
-            pulumi.ResourceOptions.merge(node_pool_options(), pulumi.ResourceOptions(parent=self)),
+            pulumi.ResourceOptions.merge(
+                node_pool_options(args.chosen_replacement()), pulumi.ResourceOptions(parent=self)
+            ),
             cluster=args.cluster,
             **values,
         )
         self.resource = pool
         self.name = pool.name
+        self.replacement = args.chosen_replacement()
         self.register_outputs({"name": self.name})

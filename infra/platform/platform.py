@@ -37,6 +37,9 @@ class Platform(pulumi.ComponentResource):
     """Kubernetes provider of the cluster; every workload is declared through it."""
     registry_url: pulumi.Output[str]
     """Docker host/path the model images are pushed to and pulled from."""
+    cache_url: pulumi.Output[str] | None
+    """Docker host/path of the build cache: its own repository (tags overwritable) on GKE,
+    the local registry (which never locks tags) for a local stack."""
     pools: dict[str, PoolPlacement]
     """Scheduling constraints per pool name, for the workloads placed on each pool."""
     outputs: dict[str, pulumi.Output[Any]]
@@ -60,6 +63,7 @@ class Platform(pulumi.ComponentResource):
             f"{name}-k8s", local, pulumi.ResourceOptions(parent=self)
         )
         self.registry_url = pulumi.Output.from_input(local.registry)
+        self.cache_url = self.registry_url
         self.outputs = {
             "clusterName": pulumi.Output.from_input(local.kubeconfig_context),
             "location": pulumi.Output.from_input(LOCAL_LOCATION),
@@ -75,7 +79,12 @@ class Platform(pulumi.ComponentResource):
         network = Network(f"{name}-net", NetworkArgs(gke.cluster, gke.gcp), child)
         registry = Registry(
             f"{name}-registry",
-            RegistryArgs(gke.registry, gke.gcp, readers={"nodes": identity.member}),
+            RegistryArgs(
+                gke.registry,
+                gke.gcp,
+                readers={"nodes": identity.member},
+                build_cache=gke.build_cache,
+            ),
             child,
         )
         cluster = Cluster(
@@ -93,7 +102,13 @@ class Platform(pulumi.ComponentResource):
         pools = {
             pool.name: NodePool(
                 f"{name}-{pool.name}",
-                NodePoolArgs(target, pool, cluster=cluster.name, service_account=identity.email),
+                NodePoolArgs(
+                    target,
+                    pool,
+                    cluster=cluster.name,
+                    service_account=identity.email,
+                    replacement=gke.replacement(pool),
+                ),
                 pulumi.ResourceOptions(parent=self, depends_on=[identity]),
             )
             for pool in gke.node_pools
@@ -112,6 +127,7 @@ class Platform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(pools.values())),
         )
         self.registry_url = registry.url
+        self.cache_url = registry.cache_url
         self.outputs = {
             "clusterName": cluster.name,
             "location": cluster.location,
@@ -120,4 +136,11 @@ class Platform(pulumi.ComponentResource):
             "kubeconfig": kubeconfig,
             # Pool name -> GKE pool name (which carries the settings hash).
             "nodePools": pulumi.Output.all(**{key: pool.name for key, pool in pools.items()}),
+            # Pool name -> how a replacement proceeds and why (an outage is said here).
+            "nodePoolReplacements": pulumi.Output.from_input(
+                {
+                    key: f"{pool.replacement.order}: {pool.replacement.reason}"
+                    for key, pool in sorted(pools.items())
+                }
+            ),
         }

@@ -12,6 +12,7 @@ import pulumi_gcp as gcp
 from infra.config import RegistrySpec
 from infra.config.targets import GcpTarget
 from infra.platform.identity import REGISTRY_READER_ROLE
+from infra.platform.replace_order import fixed_name_options
 
 SECONDS_PER_DAY = 86_400
 
@@ -81,10 +82,57 @@ def repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInpu
     }
 
 
+def cache_cleanup_policies(
+    registry: RegistrySpec,
+) -> list[gcp.artifactregistry.RepositoryCleanupPolicyArgsDict]:
+    """Each build rewrites its cache tag, leaving the previous cache untagged: drop those
+    after a day, and any cache older than maxAgeDays unless among the newest per server."""
+    cache = registry.build_cache
+    return [
+        {
+            "id": "delete-overwritten",
+            "action": "DELETE",
+            "condition": {"tag_state": "UNTAGGED", "older_than": f"{SECONDS_PER_DAY}s"},
+        },
+        {
+            "id": "delete-old",
+            "action": "DELETE",
+            "condition": {
+                "tag_state": "ANY",
+                "older_than": f"{cache.max_age_days * SECONDS_PER_DAY}s",
+            },
+        },
+        {
+            "id": "keep-recent",
+            "action": "KEEP",
+            "most_recent_versions": {"keep_count": cache.keep_recent},
+        },
+    ]
+
+
+def cache_repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInputs:
+    """The build cache's repository: tags overwritable, always (docs/environments.md)."""
+    return {
+        "repository_id": registry.cache_repository,
+        "project": target.project,
+        "location": registry_location(target),
+        "format": "DOCKER",
+        "mode": "STANDARD_REPOSITORY",
+        "description": f"servestack build cache ({target.labels.env})",
+        "labels": target.labels.as_dict(),
+        # Every build rewrites its cache tag: immutable tags would reject the second push.
+        "docker_config": {"immutable_tags": False},
+        "cleanup_policy_dry_run": False,
+        "cleanup_policies": cache_cleanup_policies(registry),
+    }
+
+
 def repository_options(registry: RegistrySpec) -> pulumi.ResourceOptions:
     """Stateful: a protected registry survives a mistaken `pulumi destroy`."""
     protect = registry.protect
-    return pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
+    return pulumi.ResourceOptions.merge(
+        fixed_name_options(), pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
+    )
 
 
 @dataclass(frozen=True)
@@ -95,6 +143,8 @@ class RegistryArgs:
     """Project, region and labels of the repository."""
     readers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """IAM members (serviceAccount:...) granted read on this repository only, by a stable key."""
+    build_cache: bool = False
+    """Also declare the build cache's own repository (images.registryCache)."""
 
 
 class Registry(pulumi.ComponentResource):
@@ -104,6 +154,8 @@ class Registry(pulumi.ComponentResource):
     """Docker host/path of the repository, e.g. europe-west4-docker.pkg.dev/p/models."""
     repository_id: pulumi.Output[str]
     """Repository name within its project and location."""
+    cache_url: pulumi.Output[str] | None
+    """Docker host/path of the build cache's repository; None without a registry cache."""
 
     def __init__(
         self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
@@ -129,7 +181,23 @@ class Registry(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self),
             )
         self.repository_id = repo.repository_id
-        self.url = pulumi.Output.all(repo.location, repo.project, repo.repository_id).apply(
-            lambda parts: registry_url(str(parts[0]), str(parts[1]), str(parts[2]))
-        )
-        self.register_outputs({"url": self.url, "repositoryId": self.repository_id})
+        self.url = _url(repo)
+        self.cache_url = None
+        outputs = {"url": self.url, "repositoryId": self.repository_id}
+        if args.build_cache:
+            cache = gcp.artifactregistry.Repository(
+                f"{name}-cache",
+                pulumi.ResourceOptions.merge(
+                    fixed_name_options(), pulumi.ResourceOptions(parent=self)
+                ),
+                **cache_repository_args(args.registry, args.target),
+            )
+            self.cache_url = _url(cache)
+            outputs["cacheUrl"] = self.cache_url
+        self.register_outputs(outputs)
+
+
+def _url(repo: gcp.artifactregistry.Repository) -> pulumi.Output[str]:
+    return pulumi.Output.all(repo.location, repo.project, repo.repository_id).apply(
+        lambda parts: registry_url(str(parts[0]), str(parts[1]), str(parts[2]))
+    )

@@ -68,8 +68,9 @@ def _options(request: Any) -> dict[str, Any]:
         options["protect"] = True
     if request.retainOnDelete:
         options["retainOnDelete"] = True
-    if request.deleteBeforeReplace:
-        options["deleteBeforeReplace"] = True
+    # Explicitly false is a choice too: it overrides the bridge's default (pulumi/pulumi#3118).
+    if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
     if request.ignoreChanges:
         options["ignoreChanges"] = sorted(request.ignoreChanges)
     if request.replaceOnChanges:

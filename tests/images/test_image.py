@@ -16,6 +16,7 @@ from model_images.lock import write_lock
 from tests.images.conftest import ROOT, lock_of, make_spec
 
 REGISTRY = "europe-west4-docker.pkg.dev/acme-test/serving-models"
+CACHE = "europe-west4-docker.pkg.dev/acme-test/serving-models-buildcache"
 DIGEST_LOCK = "sha256:" + "ef" * 32
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
@@ -68,6 +69,7 @@ def _image(spec: StackSpec, root: Path, server: str = "classify", variant: str =
         variant=variant,  # type: ignore[arg-type]
         registry_url=REGISTRY,
         root=root,
+        cache_url=CACHE,
     )
     return ModelImage(f"{server}-{variant}", args)
 
@@ -100,8 +102,12 @@ def test_image_inputs_and_digest_pinned_ref(store: Path, project: Path) -> pulum
         assert (context / "config/models.config").is_file()
         assert not (context / "models").exists()  # a preview copies no model files
         assert inputs["dockerfile"]["location"] == str(context / "Dockerfile")
-        assert inputs["cacheFrom"][0]["registry"]["ref"] == f"{REGISTRY}/classify:buildcache-stable"
+        # The cache lives in its own repository, whose tags every build may overwrite.
+        assert inputs["cacheFrom"][0]["registry"]["ref"] == f"{CACHE}/classify:stable"
+        assert inputs["cacheTo"][0]["registry"]["ref"] == f"{CACHE}/classify:stable"
         assert inputs["cacheTo"][0]["registry"]["mode"] == "max"
+        # A failing cache push fails the build: nothing hides it any more.
+        assert inputs["cacheTo"][0]["registry"]["ignoreError"] is False
         secret = inputs["registries"]  # the password makes the whole property secret
         assert secret[SECRET_SIG] == pulumi.runtime.rpc._special_secret_sig
         (registry,) = secret["value"]

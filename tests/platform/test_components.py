@@ -44,7 +44,8 @@ def test_gke_plan_shape(runs: dict[str, PlatformRun], stack: str) -> None:
     assert run.outputs["nodePools"] == {
         p.name: gke_pool_name(p, pool_target(spec)) for p in spec.node_pools
     }
-    assert len(run.of_type(REPOSITORY)) == 1
+    # The images' repository and the build cache's own (spec.images.registryCache).
+    assert len(run.of_type(REPOSITORY)) == (2 if spec.images.registry_cache else 1)
     assert len(run.of_type(ACCOUNT)) == 1
     assert len(run.of_type(K8S_PROVIDER)) == 1
     # Children hang below their component; names derive from the component's name.
@@ -100,7 +101,7 @@ def test_node_account_has_only_the_named_roles(runs: dict[str, PlatformRun]) -> 
 
 
 def test_repository_inputs_and_protection(runs: dict[str, PlatformRun]) -> None:
-    repo = runs["prod"].one(REPOSITORY)
+    repo = runs["prod"].by_name("platform-registry-repo")
     assert repo.inputs["format"] == "DOCKER"
     assert repo.inputs["dockerConfig"] == {"immutableTags": True}
     assert repo.inputs["labels"] == {"cost-center": "cc-4120", "env": "prod", "team": "ml-platform"}
@@ -116,7 +117,20 @@ def test_repository_inputs_and_protection(runs: dict[str, PlatformRun]) -> None:
     }
     assert repo.options["protect"] is True
     assert repo.options["retainOnDelete"] is True
-    assert "protect" not in runs["dev"].one(REPOSITORY).options
+    assert "protect" not in runs["dev"].by_name("platform-registry-repo").options
+
+
+def test_build_cache_repository_never_has_immutable_tags(runs: dict[str, PlatformRun]) -> None:
+    cache = runs["prod"].by_name("platform-registry-cache")
+    assert cache.inputs["repositoryId"] == "serving-models-buildcache"
+    assert cache.inputs["dockerConfig"] == {"immutableTags": False}
+    assert [p["id"] for p in cache.inputs["cleanupPolicies"]] == [
+        "delete-overwritten",
+        "delete-old",
+        "keep-recent",
+    ]
+    assert "protect" not in cache.options
+    assert runs["prod"].outputs["registryUrl"].endswith("/serving-models")
 
 
 def test_cluster_retained_only_when_deletion_protected(runs: dict[str, PlatformRun]) -> None:
@@ -128,7 +142,8 @@ def test_cluster_retained_only_when_deletion_protected(runs: dict[str, PlatformR
 def test_prod_gpu_pool_inputs(runs: dict[str, PlatformRun]) -> None:
     pool = runs["prod"].by_name("platform-gpu-l4-pool")
     assert pool.inputs["name"].startswith("gpu-l4-")
-    assert not pool.options.get("deleteBeforeReplace")
+    # gpuBudget 12 covers the swap (6 GPUs twice): explicitly create-before-delete.
+    assert pool.options["deleteBeforeReplace"] is False
     config = pool.inputs["nodeConfig"]
     assert config["labels"]["servestack.io/pool"] == "gpu-l4"
     assert config["machineType"] == "g2-standard-8"

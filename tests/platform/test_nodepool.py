@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from infra.config import NODE_POOL_NAME_MAX, NodePoolSpec, StackLabels, StackSpec
+from infra.config.replacement import PoolReplacement
 from infra.config.targets import PoolTarget, pool_target
 from infra.platform.nodepool import (
     FRESH_NODE_SETTINGS,
@@ -161,7 +162,9 @@ def test_node_pool_args_are_complete_and_deterministic() -> None:
 
 
 def test_node_pool_options_leave_node_count_to_the_autoscaler() -> None:
-    assert node_pool_options().ignore_changes == ["initialNodeCount"]
+    order = PoolReplacement("create-before-delete", "test")
+    assert node_pool_options(order).ignore_changes == ["initialNodeCount"]
+    assert node_pool_options(order).delete_before_replace is False
 
 
 def _prod_with(pool_name: str, **changes: Any) -> tuple[StackSpec, NodePoolSpec]:
@@ -208,7 +211,12 @@ def test_hashed_settings_are_the_documented_ones() -> None:
         {"diskSizeGb": 300},
         {"diskType": "pd-ssd"},
         {"spot": True},
-        {"gpu": {"type": "nvidia-l4", "count": 2}, "autoscaling": {"max": 4}},
+        # g2-standard-24 comes with 2 L4s (infra/gke/accelerators.py).
+        {
+            "machineType": "g2-standard-24",
+            "gpu": {"type": "nvidia-l4", "count": 2},
+            "autoscaling": {"max": 4},
+        },
         {"gpu": {"type": "nvidia-l4", "driverVersion": "DEFAULT"}},
         {"gpu": {"type": "nvidia-l4", "sharing": {"strategy": "TIME_SHARING"}}},
         {"taints": [{"key": "dedicated", "value": "serving"}]},

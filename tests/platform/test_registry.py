@@ -59,3 +59,35 @@ def test_registry_url_shape() -> None:
     assert (
         registry_url("europe-west4", "acme", "models") == "europe-west4-docker.pkg.dev/acme/models"
     )
+
+
+def test_build_cache_has_its_own_overwritable_repository_with_cleanup() -> None:
+    from infra.platform.registry import cache_repository_args
+
+    spec = spec_of("prod")
+    assert repository_args(spec.registry, gke_target(spec).gcp)["docker_config"] == {
+        "immutable_tags": True
+    }
+    cache = cache_repository_args(spec.registry, gke_target(spec).gcp)
+    assert cache["repository_id"] == "serving-models-buildcache"
+    assert cache["docker_config"] == {"immutable_tags": False}
+    policies = {p["id"]: p for p in cache["cleanup_policies"]}
+    assert policies["delete-overwritten"]["condition"] == {
+        "tag_state": "UNTAGGED",
+        "older_than": "86400s",
+    }
+    assert policies["delete-old"]["condition"]["older_than"] == f"{30 * 86400}s"
+    assert policies["keep-recent"]["most_recent_versions"] == {"keep_count": 2}
+
+
+def test_cache_repository_must_not_be_the_image_repository() -> None:
+    import pytest
+
+    from infra.config import ConfigError
+    from tests.platform.conftest import stack_values, variant
+
+    registry = stack_values("prod")["servestack:registry"]
+    registry["buildCache"] = {"repository": registry["repository"]}
+    with pytest.raises(ConfigError) as caught:
+        variant("prod", registry=registry)
+    assert caught.value.key == "servestack:registry.buildCache.repository"

@@ -23,6 +23,7 @@ CONFIG: dict[str, Any] = {
     "gke-private-nodes": {"requirePrivateNodes": True},
     "gke-deletion-protection": {"requireDeletionProtection": True},
     "gpu-budget": {"gpuBudget": 8},
+    "gpu-replacement-overlap": {"gpuBudget": 8},
     "kubernetes-labels": {"expectedLabels": {"env": "prod", "team": "ml-platform"}},
     "gcp-labels": {"expectedLabels": {"env": "prod"}},
 }

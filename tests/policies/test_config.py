@@ -38,6 +38,7 @@ def test_config_matches_its_stack_file(stack: str) -> None:
         registry = f"{url}/"
     assert config["image-allowed-registry"]["allowedRegistries"] == [registry]
     assert config["gpu-budget"]["gpuBudget"] == spec.gpu_budget
+    assert config["gpu-replacement-overlap"]["gpuBudget"] == spec.gpu_budget
     assert config["kubernetes-labels"]["expectedLabels"]["env"] == spec.labels.env
     assert config["gcp-labels"]["expectedLabels"]["env"] == spec.labels.env
 

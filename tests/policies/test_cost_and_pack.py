@@ -103,3 +103,28 @@ def test_pack_serves_the_analyzer_protocol_when_run_from_its_directory() -> None
 def test_readme_lists_every_policy() -> None:
     readme = (ROOT / "policies" / "README.md").read_text(encoding="utf-8")
     assert [p.name for p in POLICIES if f"`{p.name}`" not in readme] == []
+
+
+def _overlap(delete_before_replace: bool | None, budget: int) -> list[tuple[str, str]]:
+    from dataclasses import replace
+
+    from policies.cost import check_replacement_overlap
+
+    cluster, pool = as_resources([b.cluster(), b.node_pool(gpus=1.0)])
+    pool = replace(pool, delete_before_replace=delete_before_replace)
+    return list(check_replacement_overlap([cluster, pool], {"gpuBudget": budget}))
+
+
+def test_create_before_delete_pool_within_twice_its_gpus_is_compliant() -> None:
+    assert _overlap(False, 12) == []
+
+
+def test_create_before_delete_pool_beyond_the_budget_is_a_violation() -> None:
+    ((message, urn),) = _overlap(False, 8)
+    assert "needs 12 GPUs during the swap" in message
+    assert urn.endswith("::gpu-l4")
+
+
+def test_delete_before_create_pool_needs_no_overlap() -> None:
+    assert _overlap(True, 6) == []
+    assert _overlap(None, 6) == []

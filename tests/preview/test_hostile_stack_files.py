@@ -69,8 +69,8 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
     [
         ("    team: ml-platform", "    team: ml-platform\n    team: other", "'team'"),
         (
-            "  servestack:gpuBudget: 8",
-            "  servestack:gpuBudget: 8\n  servestack:gpuBudget: 4",
+            "  servestack:gpuBudget: 12",
+            "  servestack:gpuBudget: 12\n  servestack:gpuBudget: 4",
             "'servestack:gpuBudget'",
         ),
     ],
