@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from infra.config.checks import check_flavour, check_pools, check_servers
 from infra.config.cluster import ClusterSpec, LocalSpec
+from infra.config.derived_names import check_derived_names
 from infra.config.gke_checks import check_gke
 from infra.config.nodepools import NodePoolSpec
 from infra.config.paths import check_lexical
@@ -74,5 +75,6 @@ class StackSpec(Strict):
         check_gke(self)
         check_pools(self)
         check_servers(self)
+        check_derived_names(self)
         check_lexical(self)
         return self

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import PROJECT, StackSpec
-from infra.preview.capture import SECRET, CapturedResource, CapturingMonitor, plain
+from infra.preview.capture import (
+    SECRET,
+    CapturedResource,
+    CapturingMonitor,
+    DuplicateUrnError,
+    plain,
+)
 from infra.preview.stackfile import StackConfig, read_stack_config
 from policies.verdict import Verdict
 
@@ -126,6 +132,10 @@ def _run_program(
         outputs = main(root)
         _sync_await(resolve(outputs))
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    finally:
+        if monitor.duplicates:
+            raise DuplicateUrnError(f"duplicate resource URN {monitor.duplicates[0]}")
     resources = sorted(monitor.captured, key=lambda r: r.urn)
     return resources, exported
