@@ -33,7 +33,7 @@ def to_yaml(obj: dict[str, Any]) -> str:
     return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, width=100)
 
 
-class ManifestClash(Exception):
+class ManifestClashError(Exception):
     """Two objects of one plan would be written to one file; neither is written."""
 
 
@@ -43,7 +43,7 @@ def write_manifests(resources: list[CapturedResource], directory: Path) -> list[
     for obj in kubernetes_objects(resources):
         relative = manifest_path(obj)
         if relative in planned:
-            raise ManifestClash(
+            raise ManifestClashError(
                 f"{relative}: two {obj['kind']} objects named "
                 f"{(obj.get('metadata') or {}).get('name')!r} in one namespace; not writing"
             )
