@@ -238,6 +238,9 @@ def _config_entries(
 
 def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
     """Every version a server bakes is in the model lock, from its source: before any resource."""
+    from infra.config.paths import check_resolved
+
+    check_resolved(spec, root, file)  # paths stay in the repository, symlinks followed
     locks = read_lock(root)
     for index, server in enumerate(spec.servers):
         if server.image is not None:
