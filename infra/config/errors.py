@@ -7,7 +7,6 @@ cross-field checks raise `KeyedError`, which already knows its dotted key.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -25,12 +24,12 @@ def escape(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """User text fit for one terminal line: control and format characters escaped, capped.
 
     A newline would split the line, an escape sequence colour or move the cursor, a bidi
-    override reorder what the reader sees; each becomes a visible \\xNN or \\uNNNN.
+    override reorder what the reader sees, a no-break space hide in plain sight; each becomes a visible \\xNN or \\uNNNN.
     """
     out: list[str] = []
     for char in text:
-        category = unicodedata.category(char)
-        if category in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}:
+        # Not printable: control, format, separator (other than space), private or unassigned.
+        if not char.isprintable():
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:

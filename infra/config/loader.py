@@ -30,6 +30,7 @@ def parse_stack(
     file = file or stack_file(stack)
     project_values: dict[str, Any] = {}
     for full_key, value in values.items():
+        _check_text(file, str(full_key), str(full_key), "key")
         _check_plain_data(file, str(full_key), value, 0)
         namespace, sep, key = full_key.partition(":")
         if not sep or not key:
