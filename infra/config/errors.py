@@ -24,7 +24,8 @@ def escape(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """User text fit for one terminal line: control and format characters escaped, capped.
 
     A newline would split the line, an escape sequence colour or move the cursor, a bidi
-    override reorder what the reader sees, a no-break space hide in plain sight; each becomes a visible \\xNN or \\uNNNN.
+    override reorder what the reader sees, a no-break space hide in plain sight; each
+    becomes a visible \\xNN or \\uNNNN.
     """
     out: list[str] = []
     for char in text:

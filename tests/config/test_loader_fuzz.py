@@ -59,7 +59,7 @@ def _load(tmp_path: Path, stack: str, data: bytes) -> None:
 
 
 YAML_ALPHABET = st.sampled_from(
-    list("abcz019 :-[]{}&*!|>'\"#,?%@`~\\.") + ["\n", "\t", "\x00", "\x1b", "\u202e", "\udcff"]
+    [*"abcz019 :-[]{}&*!|>'\"#,?%@`~\\.", "\n", "\t", "\x00", "\x1b", "\u202e", "\udcff"]
 )
 yaml_texts = st.text(YAML_ALPHABET, max_size=300)
 
