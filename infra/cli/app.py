@@ -109,19 +109,25 @@ def preview(
     except ConfigError as error:
         err.print(str(error), markup=False)
         raise typer.Exit(EXIT_CONFIG) from None
+    from infra.preview.capture import DuplicateUrnError
+    from infra.preview.manifests import ManifestClashError
+
     failed = False
     many = len(stacks) > 1
     for name in stacks:
         try:
             plan = run_offline(root, name, stack_file=stack_file, policy_config=policy_config)
+            render(plan, console)
+            if json_out is not None:
+                write_json(json_out / f"{name}.json" if many else json_out, plan.to_json())
+            if manifests is not None:
+                write_manifests(plan.resources, manifests / name if many else manifests)
         except ConfigError as error:
             err.print(str(error), markup=False)
             raise typer.Exit(EXIT_CONFIG) from None
-        render(plan, console)
-        if json_out is not None:
-            write_json(json_out / f"{name}.json" if many else json_out, plan.to_json())
-        if manifests is not None:
-            write_manifests(plan.resources, manifests / name if many else manifests)
+        except (DuplicateUrnError, ManifestClashError) as error:
+            err.print(f"servestack: {name}: {error}", markup=False)
+            raise typer.Exit(EXIT_CONFIG) from None
         failed = failed or bool(plan.mandatory_violations)
     raise typer.Exit(EXIT_POLICY if failed else EXIT_OK)
 

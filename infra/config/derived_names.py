@@ -47,8 +47,29 @@ def server_names(server: ServerSpec, expose: str, monitoring: bool) -> Iterator[
         yield "ModelImage", f"{s}-canary"
 
 
+def check_role_bindings(spec: StackSpec) -> None:
+    """Project-role bindings of the node account are named by a slug of the role
+    (infra/platform/identity.py:68-70: `roles/a.bC` -> `a-bc`); two roles differing only in
+    case would give two IAM members of one name, i.e. one URN twice."""
+    if spec.cluster is None:
+        return
+    # The role every node account gets (identity.py NODE_PROJECT_ROLES) comes first.
+    owners = {"container-defaultnodeserviceaccount": "the node account's default role"}
+    for index, role in enumerate(spec.cluster.node_service_account_roles):
+        slug = role.removeprefix("roles/").replace(".", "-").lower()
+        key = f"servestack:cluster.nodeServiceAccountRoles[{index}]"
+        if role == "roles/container.defaultNodeServiceAccount":
+            continue  # granted once either way
+        if slug in owners:
+            raise KeyedError(
+                key, f"{role} names the same IAM binding ({slug}) as {owners[slug]}; drop one"
+            )
+        owners[slug] = key
+
+
 def check_derived_names(spec: StackSpec) -> None:
     """No two servers (or a server and the namespace) derive one (kind, name)."""
+    check_role_bindings(spec)
     owners: dict[tuple[str, str], str] = {
         kind_name: "the namespace" for kind_name in NAMESPACE_OBJECTS
     }

@@ -155,10 +155,11 @@ def _secret_keys(config: Mapping[str, str]) -> list[str]:
     return sorted(key for key in config if is_config_secret(key))
 
 
-# Values that may (or must) be `secure:`, by dotted path. Provider keys: pulumi-gcp's
-# schema marks `credentials` and `accessToken` secret, pulumi-kubernetes's `kubeconfig`
-# (`"secret": true` in their provider schemas); `gcp:project`, `gcp:region` and every
-# other key are plain inputs, so a secret there would reach clear-text resource inputs.
+# Values that may (or must) be `secure:`, by dotted path. Provider keys: pulumi-gcp 10.2
+# wraps `accessToken` as a secret (pulumi_gcp/provider.py:3184, additional_secret_outputs
+# at :3409); `gcp:credentials` (a key file) and `kubernetes:kubeconfig` (may embed tokens)
+# hold key material, so they may be secret too. `gcp:project`, `gcp:region` and every
+# other key are plain inputs: a secret there would reach clear-text resource inputs.
 SECRET_PATHS = frozenset(
     {
         f"{PROJECT}:local.registryPassword",

@@ -245,6 +245,15 @@ MUTATIONS: list[tuple[str, str, Callable[[Doc], None], str, str]] = [
         "servestack:servers[1].name",
         "Service 'tiny-nodeport'",
     ),
+    (
+        "role-slug-twin",
+        "prod",
+        lambda d: d["config"]["servestack:cluster"].update(
+            nodeServiceAccountRoles=["roles/logging.logWriter", "roles/logging.LogWriter"]
+        ),
+        "servestack:cluster.nodeServiceAccountRoles[1]",
+        "same IAM binding",
+    ),
     # paths leaving the repository
     (
         "source-path-dotdot",
