@@ -236,13 +236,16 @@ def promote(
     try:
         expected = edit_data(splice.parse_plain(old_text), server, chosen.name, promoted, label)
         new_text = edit_text(old_text, server, chosen.name, promoted, label)
+    except splice.SpliceError as error:
+        raise PromoteError(f"{relative}: {error}") from None
+    try:
         # Re-parse: the splice must change exactly the promoted values and nothing else.
         if splice.parse_plain(new_text) != expected:
             raise PromoteError(
                 f"{relative}: cannot edit this layout in place; edit the file by hand"
             )
     except splice.SpliceError as error:
-        raise PromoteError(f"{relative}: {error}") from None
+        raise PromoteError(f"{relative}: the edited text does not parse ({error})") from None
     return Promotion(
         server=server,
         model=chosen.name,
