@@ -30,6 +30,15 @@ from infra.config import (
     MemoryQuantity,
     StackSpec,
 )
+from infra.config.shared import (
+    AbsolutePath,
+    FreeText,
+    GcpProjectId,
+    ImageRef,
+    Quantity,
+    RepoPath,
+    ServiceAccountEmail,
+)
 
 COMMAND = "python -m infra.docs_reference > docs/config-reference.md"
 REFERENCE_FILE = "docs/config-reference.md"
@@ -41,6 +50,13 @@ NAMED_STRINGS: tuple[tuple[str, Any], ...] = (
     ("memory quantity", MemoryQuantity),
     ("DNS label", DnsLabel),
     ("label value", LabelValue),
+    ("GCP project id", GcpProjectId),
+    ("quantity", Quantity),
+    ("image reference", ImageRef),
+    ("service account email", ServiceAccountEmail),
+    ("text", FreeText),
+    ("repository path", RepoPath),
+    ("absolute path", AbsolutePath),
 )
 
 # StackSpec fields filled from the provider namespace, in the order they are documented.

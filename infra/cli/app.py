@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -121,19 +121,25 @@ def preview(
     except ConfigError as error:
         err.print(str(error), markup=False)
         raise typer.Exit(EXIT_CONFIG) from None
+    from infra.preview.capture import DuplicateUrnError
+    from infra.preview.manifests import ManifestClashError
+
     failed = False
     many = len(stacks) > 1
     for name in stacks:
         try:
             plan = run_offline(root, name, stack_file=stack_file, policy_config=policy_config)
+            render(plan, console)
+            if json_out is not None:
+                write_json(json_out / f"{name}.json" if many else json_out, plan.to_json())
+            if manifests is not None:
+                write_manifests(plan.resources, manifests / name if many else manifests)
         except ConfigError as error:
             err.print(str(error), markup=False)
             raise typer.Exit(EXIT_CONFIG) from None
-        render(plan, console)
-        if json_out is not None:
-            write_json(json_out / f"{name}.json" if many else json_out, plan.to_json())
-        if manifests is not None:
-            write_manifests(plan.resources, manifests / name if many else manifests)
+        except (DuplicateUrnError, ManifestClashError) as error:
+            err.print(f"servestack: {name}: {error}", markup=False)
+            raise typer.Exit(EXIT_CONFIG) from None
         failed = failed or bool(plan.mandatory_violations)
     if day0_stacks:
         failed = day0.preview(root, day0_stacks, console, json_out) or failed
@@ -172,12 +178,61 @@ def _register_groups() -> None:
 _register_groups()
 
 
-def main() -> None:
+EXIT_ENVIRONMENT = 3
+
+
+def _click_exceptions() -> Any:
+    """Click's exception classes: vendored inside typer since 0.22, the click package before."""
+    import importlib
+
     try:
-        app()
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:
+        return importlib.import_module("click.exceptions")
+
+
+def main() -> None:
+    """Run the command; whatever goes wrong ends in one line and an exit code (README)."""
+    import os
+    import warnings
+
+    from infra.config.errors import escape
+
+    click = _click_exceptions()
+
+    # Library notices (e.g. google.api_core's Python-version warning) are not our output.
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    try:
+        result = app(standalone_mode=False)
     except ConfigError as error:
         err.print(str(error), markup=False)
         sys.exit(EXIT_CONFIG)
+    except click.UsageError as error:
+        if not error.format_message():  # no arguments at all: the help was printed
+            sys.exit(EXIT_CONFIG)
+        where = error.ctx.command_path if error.ctx is not None else "servestack"
+        line = f"{where}: {escape(error.format_message())} (see {where} --help)"
+        err.print(line, markup=False)
+        sys.exit(EXIT_CONFIG)
+    except click.Abort:
+        err.print("servestack: interrupted", markup=False)
+        sys.exit(130)
+    except click.ClickException as error:
+        err.print(f"servestack: {escape(error.format_message())}", markup=False)
+        sys.exit(error.exit_code)
+    except OSError as error:
+        # A missing file, a refused connection, no network: the environment, not the input.
+        err.print(f"servestack: {escape(str(error))}", markup=False)
+        sys.exit(EXIT_ENVIRONMENT)
+    except Exception as error:
+        if os.environ.get("SERVESTACK_DEBUG"):
+            raise
+        name = type(error).__name__
+        line = f"servestack: internal error: {name}: {escape(str(error))}"
+        err.print(f"{line} (SERVESTACK_DEBUG=1 shows the traceback)", markup=False)
+        sys.exit(EXIT_POLICY)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
 if __name__ == "__main__":

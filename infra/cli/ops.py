@@ -362,6 +362,7 @@ def smoke(
         address, rest = _address_from_stack(root, stack, server, rest)
     if rest is None:
         rest = f"http://{address.rsplit(':', 1)[0]}:{REST_PORT}"
+    _models_environment_or_exit(root)
     try:
         pairs = predict(address, model_name, image.read_bytes(), timeout=timeout)
         from infra.ops.smoke import format_predictions
@@ -372,6 +373,25 @@ def smoke(
     except SmokeError as error:
         raise _fail(f"smoke {stack}/{server}: {error}", EXIT_FAILED) from None
     typer.echo(f"model {model_name}: version(s) {versions} AVAILABLE at {rest}")
+
+
+def _models_environment_or_exit(root: Path) -> None:
+    """gRPC Predict needs tensorflow-serving-api, installed in the models environment only:
+    hand the same command over to that environment's servestack, or exit 3 saying how."""
+    import importlib.util
+    import os
+    import sys
+
+    if all(importlib.util.find_spec(m) for m in ("tensorflow", "tensorflow_serving")):
+        return
+    models_cli = root / ".venv-models" / "bin" / "servestack"
+    if models_cli.is_file() and not Path(sys.executable).is_relative_to(root / ".venv-models"):
+        os.execv(models_cli, [str(models_cli), *sys.argv[1:]])
+    raise _fail(
+        "smoke needs tensorflow-serving-api (the models environment): run `make models-env`, "
+        "then .venv-models/bin/servestack smoke ...",
+        EXIT_NO_CLI,
+    )
 
 
 def _address_from_stack(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from infra.config.errors import KeyedError
 from infra.config.replacement import REGIONAL_ZONES, gpu_ceiling
+from infra.gke.locations import zones_of
 
 if TYPE_CHECKING:
     from infra.config.stack import StackSpec
@@ -25,10 +26,14 @@ def check_flavour(spec: StackSpec) -> None:
             raise KeyedError("gcp:project", "required for a GKE stack")
         if not spec.gcp_region:
             raise KeyedError("gcp:region", "required for a GKE stack")
-        if not spec.cluster.location.startswith(spec.gcp_region):
+        location = spec.cluster.location
+        # The region itself (a regional cluster) or one of its zones in the shipped table.
+        if location != spec.gcp_region and location not in zones_of(spec.gcp_region):
+            zones = ", ".join(zones_of(spec.gcp_region))
             raise KeyedError(
                 "servestack:cluster.location",
-                f"must be in gcp:region {spec.gcp_region} (got {spec.cluster.location})",
+                f"must be in gcp:region {spec.gcp_region}: the region or one of its zones "
+                f"({zones}) (got {location!r})",
             )
         if not spec.node_pools:
             raise KeyedError("servestack:nodePools", "a GKE stack needs at least one pool")

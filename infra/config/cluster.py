@@ -8,9 +8,34 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import SecretStr, WithJsonSchema, field_validator, model_validator
+from pydantic import SecretStr, StringConstraints, WithJsonSchema, field_validator, model_validator
 
-from infra.config.shared import SECURE_VALUE_SCHEMA, Cidr, DnsLabel, IamRole, Rfc3339, Strict
+from infra.config.shared import (
+    SECURE_VALUE_SCHEMA,
+    Cidr,
+    DnsLabel,
+    FreeText,
+    IamRole,
+    Rfc3339,
+    Strict,
+)
+
+# A VPC or subnet by name or by its resource path (projects/P/global/networks/N,
+# projects/P/regions/R/subnetworks/S); names per https://cloud.google.com/compute/docs/naming-resources
+GcpResourceName = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(projects/[-a-z0-9.:]{1,100}/(global|regions/[a-z0-9-]{1,63})/(networks|subnetworks)/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+    ),
+]
+# host[:port] of a registry (a DNS name, localhost or an IPv4 address).
+RegistryHost = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*(:[0-9]{1,5})?$",
+        max_length=253,
+    ),
+]
 
 
 class ReleaseChannel(StrEnum):
@@ -24,9 +49,9 @@ class ReleaseChannel(StrEnum):
 class NetworkSpec(Strict):
     """VPC-native networking: a network created for the cluster unless existing ones are named."""
 
-    existing_network: str | None = None
+    existing_network: GcpResourceName | None = None
     """Existing VPC to use instead of creating one; needs existingSubnetwork."""
-    existing_subnetwork: str | None = None
+    existing_subnetwork: GcpResourceName | None = None
     """Existing subnet for the nodes; needs existingNetwork."""
     subnet_cidr: Cidr = "10.10.0.0/20"
     """Primary range of the created subnet: node IPs."""
@@ -64,7 +89,7 @@ class NetworkSpec(Strict):
 
 
 class AuthorizedNetwork(Strict):
-    name: str
+    name: FreeText
     """Display name of the network (e.g. corp-vpn), shown in the GKE console."""
     cidr: Cidr
     """Source range allowed to reach the cluster's control plane."""
@@ -100,7 +125,7 @@ def _end_after_start(start: str, end: str) -> None:
 
 
 class MaintenanceExclusion(Strict):
-    name: str
+    name: FreeText
     """Name of the freeze (e.g. year-end-freeze)."""
     start: Rfc3339
     """Start of the freeze, RFC 3339 UTC time."""
@@ -218,11 +243,11 @@ class ClusterSpec(Strict):
 class LocalSpec(Strict):
     """The `local` flavour: an existing kubeconfig context and a local registry, no GCP."""
 
-    kubeconfig_context: str
+    kubeconfig_context: FreeText
     """kubeconfig context of the local cluster to deploy to."""
-    kubeconfig_path: str | None = None
+    kubeconfig_path: FreeText | None = None
     """kubeconfig file to read; unset: the default (KUBECONFIG or ~/.kube)."""
-    registry: str = "localhost:5001"
+    registry: RegistryHost = "localhost:5001"
     """host:port of the local registry the images are pushed to."""
     registry_password: Annotated[SecretStr, WithJsonSchema(SECURE_VALUE_SCHEMA)] | None = None
     """Password for the local registry; set it as a secure value."""

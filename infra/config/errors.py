@@ -9,19 +9,57 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from infra.config.shared import PROJECT
 
+# Longest key and message an error line carries; user text beyond is cut with "...".
+KEY_LIMIT = 120
+MESSAGE_LIMIT = 300
+# Errors listed one line each before the rest are summed up as "and K more".
+MAX_LINES = 3
+
+
+def escape(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """User text fit for one terminal line: control and format characters escaped, capped.
+
+    A newline would split the line, an escape sequence colour or move the cursor, a bidi
+    override reorder what the reader sees, a no-break space hide in plain sight; each
+    becomes a visible \\xNN or \\uNNNN.
+    """
+    out: list[str] = []
+    for char in text:
+        # Not printable: control, format, separator (other than space), private or unassigned.
+        if not char.isprintable():
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    escaped = "".join(out)
+    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
+
 
 class ConfigError(Exception):
-    """One-line, user-facing description of a bad stack file."""
+    """User-facing description of a bad stack file: one line per error, at most a few.
 
-    def __init__(self, file: str, key: str, message: str) -> None:
-        self.file = file
-        self.key = key
-        self.message = message
-        super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
+    `file`, `key` and `message` describe the first error; `more` holds the lines of the
+    next ones and `hidden` counts those left out ("and K more").
+    """
+
+    def __init__(
+        self, file: str, key: str, message: str, *, more: tuple[str, ...] = (), hidden: int = 0
+    ) -> None:
+        self.file = escape(file, KEY_LIMIT)
+        self.key = escape(key, KEY_LIMIT)
+        self.message = escape(message)
+        self.more = more
+        self.hidden = hidden
+        first = (
+            f"{self.file}: {self.key}: {self.message}" if key else f"{self.file}: {self.message}"
+        )
+        self.first_line = first
+        lines = [first, *more] + ([f"and {hidden} more"] if hidden else [])
+        super().__init__("\n".join(lines))
 
 
 class KeyedError(ValueError):
@@ -53,10 +91,36 @@ _SHOWS_INPUT = frozenset(
 )
 
 
-def first_error(file: str, error: ValidationError, root: type[BaseModel]) -> ConfigError:
-    """The first error of validating `root` (the StackSpec) as one ConfigError line."""
-    detail = error.errors(include_url=False)[0]
+def first_error(
+    file: str,
+    error: ValidationError,
+    root: type[BaseModel],
+    secret_roots: frozenset[str] = frozenset(),
+) -> ConfigError:
+    """The errors of validating `root` (the StackSpec): the first few lines, then a count.
+
+    Below a key in `secret_roots` (a key the engine holds as secret) no input is shown.
+    """
+    details = error.errors(include_url=False)
+    first = _one_error(file, details[0], root, secret_roots)
+    rest = [_one_error(file, d, root, secret_roots).first_line for d in details[1:]]
+    shown = tuple(dict.fromkeys(line for line in rest if line != first.first_line))
+    return ConfigError(
+        file,
+        first.key,
+        first.message,
+        more=shown[: MAX_LINES - 1],
+        hidden=max(0, len(shown) - (MAX_LINES - 1)),
+    )
+
+
+def _one_error(
+    file: str, detail: Any, root: type[BaseModel], secret_roots: frozenset[str]
+) -> ConfigError:
     loc = tuple(detail["loc"])
+    if _is_secret(root, loc) or (loc and str(loc[0]) in secret_roots):
+        # A secret's value never reaches an error line, whatever pydantic put in it.
+        detail = {**detail, "input": "[secret]"}
     message = str(detail["msg"])
     ctx = detail.get("ctx") or {}
     original = ctx.get("error")
@@ -103,6 +167,25 @@ def first_error(file: str, error: ValidationError, root: type[BaseModel]) -> Con
     return ConfigError(file, key, message)
 
 
+def _is_secret(root: type[BaseModel], loc: tuple[int | str, ...]) -> bool:
+    """Whether `loc` is, or lies inside, a field typed as a secret."""
+    for depth in range(1, len(loc) + 1):
+        parent = _model_at(root, loc[: depth - 1])
+        part = loc[depth - 1]
+        if parent is None or isinstance(part, int):
+            continue
+        field = next((f for n, f in parent.model_fields.items() if part in (n, f.alias)), None)
+        if field is not None and _mentions(field.annotation, SecretStr):
+            return True
+    return False
+
+
+def _mentions(annotation: Any, wanted: type) -> bool:
+    if annotation is wanted:
+        return True
+    return any(_mentions(arg, wanted) for arg in getattr(annotation, "__args__", ()) or ())
+
+
 def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The model class found by following an alias path down from `root`."""
     model: Any = root
@@ -130,5 +213,4 @@ def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
 
 def _short(value: Any, limit: int = 60) -> str:
     """A value for an error line: its repr, cut so the line stays one readable line."""
-    text = repr(value).replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return escape(repr(value), limit)

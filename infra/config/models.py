@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from infra.config.shared import DnsLabel, Strict
+from infra.config.shared import MAX_SAFE_INT, DnsLabel, RepoPath, Strict
 
 # gs://<bucket>/<prefix> (bucket names per https://cloud.google.com/storage/docs/buckets#naming)
 # or file:///<absolute directory>; one directory per version below it.
@@ -30,7 +30,7 @@ class ModelSource(Strict):
 
     uri: SourceUri | None = None
     """Bucket prefix (gs://bucket/prefix) or file:// directory, one directory per version."""
-    path: str | None = None
+    path: RepoPath | None = None
     """Directory inside the repository, one SavedModel per version (tiny test models)."""
     recipe: Literal["tiny", "inception_v3", "resnet50"] | None = None
     """Built-in export recipe `servestack models publish` uses to make a new version."""
@@ -68,11 +68,14 @@ class ModelSpec(Strict):
     """Model name clients ask for in Predict/Classify requests."""
     source: ModelSource
     """Where the SavedModel versions come from."""
-    versions: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    versions: list[Annotated[int, Field(ge=1, le=MAX_SAFE_INT)]] = Field(min_length=1)
     """Model versions baked into the image and served."""
     version_policy: Literal["latest", "all", "specific"] = "specific"
     """TF Serving version policy: serve the latest, all, or the listed ones."""
-    version_labels: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], int] = {}
+    version_labels: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")],
+        Annotated[int, Field(ge=1, le=MAX_SAFE_INT)],
+    ] = {}
     """Names for versions (stable: 2) clients may request instead of numbers."""
 
     @model_validator(mode="after")

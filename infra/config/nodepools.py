@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from infra.config.shared import DnsLabel, LabelValue, Strict
+from infra.config.shared import DnsLabel, LabelValue, ServiceAccountEmail, Strict
 from infra.gke.accelerators import GPU_MACHINE_FAMILIES, check_accelerator
 from infra.gke.names import POOL_NAME_ROOM, check_pool_name
 
@@ -64,7 +64,7 @@ class UpgradeSpec(Strict):
     """SURGE: extra nodes created at once during an upgrade."""
     max_unavailable: int = Field(0, ge=0, le=100)
     """SURGE: nodes that may be down at once during an upgrade."""
-    blue_green_soak_seconds: int = Field(3600, ge=0)
+    blue_green_soak_seconds: int = Field(3600, ge=0, le=604_800)
     """BLUE_GREEN: seconds the old pool is kept after draining."""
 
 
@@ -114,7 +114,7 @@ class NodePoolSpec(Strict):
     """How GKE replaces nodes on upgrades and setting changes."""
     gpu: GpuSpec | None = None
     """GPUs on each node; unset: a CPU pool."""
-    service_account: str | None = None
+    service_account: ServiceAccountEmail | Literal["default"] | None = None
     """Email of the nodes' Google service account; unset: the stack's dedicated one."""
     labels: dict[str, LabelValue] = {}
     """Extra Kubernetes labels on the pool's nodes."""

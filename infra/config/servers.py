@@ -7,7 +7,16 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from infra.config.models import ModelSpec
-from infra.config.shared import CpuQuantity, DnsLabel, MemoryQuantity, Strict
+from infra.config.shared import (
+    MAX_SAFE_INT,
+    CpuQuantity,
+    DnsLabel,
+    ImageRef,
+    MemoryQuantity,
+    Quantity,
+    ServiceAccountEmail,
+    Strict,
+)
 
 
 class ResourcesSpec(Strict):
@@ -33,9 +42,9 @@ class ResourcesSpec(Strict):
 class CustomMetric(Strict):
     type: Literal["Pods", "External"]
     """Pods: a per-pod metric; External: a metric not tied to pods."""
-    name: str
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_:][A-Za-z0-9_:./|-]{0,252}$")]
     """Metric name as the metrics adapter exposes it."""
-    target_average_value: str
+    target_average_value: Quantity
     """Average value per pod to scale towards (a quantity)."""
 
 
@@ -63,7 +72,7 @@ class BatchingSpec(Strict):
     """Most requests merged into one batch."""
     batch_timeout_micros: int = Field(2000, ge=0, le=10_000_000)
     """Microseconds to wait for a batch to fill; trades latency for speed."""
-    max_enqueued_batches: int = Field(100, ge=1)
+    max_enqueued_batches: int = Field(100, ge=1, le=1_000_000)
     """Queued batches before new requests are rejected."""
     num_batch_threads: int = Field(4, ge=1, le=256)
     """Batches processed in parallel."""
@@ -118,7 +127,7 @@ class CanaryAnalysis(Strict):
 class CanarySpec(Strict):
     model: DnsLabel | None = None
     """Model that gets the canary version; unset: the server's first model."""
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_SAFE_INT)
     """Model version the canary replicas serve."""
     weight: int = Field(ge=1, le=50)
     """Percent of REST requests through the Gateway (exact); also sizes the canary's HPA."""
@@ -151,9 +160,9 @@ class ServerSpec(Strict):
     """How new versions roll out and replicas shut down."""
     canary: CanarySpec | None = None
     """Serve a new model version on a share of replicas first."""
-    gcp_service_account: str | None = None
+    gcp_service_account: ServiceAccountEmail | None = None
     """Google service account the pods act as (Workload Identity)."""
-    image: str | None = None
+    image: ImageRef | None = None
     """Prebuilt image to deploy instead of building one (pin it by digest)."""
 
     @model_validator(mode="after")

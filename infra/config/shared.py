@@ -80,6 +80,62 @@ IamRole = Annotated[str, StringConstraints(pattern=r"^roles/[A-Za-z][A-Za-z0-9_.
 LabelValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-_a-z0-9]{0,61}[a-z0-9])?$")]
 
 
+# Free text (display names, contexts, metric names): printable, one line, bounded.
+# Control and format characters would split or recolour an error line and reach
+# manifests verbatim; the loader refuses them in every string anyway (loader.py).
+FreeText = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$", max_length=253)]
+
+# GCP project id: 6-30 characters, lowercase letters, digits and hyphens, starting with a
+# letter and not ending with a hyphen; optionally domain-scoped (example.com:my-project).
+# https://cloud.google.com/resource-manager/docs/creating-managing-projects#before_you_begin
+GcpProjectId = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9][-a-z0-9.]{0,61}[a-z0-9]:)?[a-z][-a-z0-9]{4,28}[a-z0-9]$"
+    ),
+]
+
+# Kubernetes quantity (k8s.io/apimachinery/pkg/api/resource/quantity.go, the
+# <quantity> grammar of its doc comment): a decimal number and an optional binary,
+# decimal-SI or exponent suffix. A target value is never negative, so no sign here.
+QUANTITY_PATTERN = (
+    r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$"
+)
+Quantity = Annotated[str, StringConstraints(pattern=QUANTITY_PATTERN, max_length=64)]
+
+# OCI image reference: [host[:port]/]path[:tag][@sha256:digest], after the grammar of
+# github.com/distribution/reference regexp.go (path components of lowercase alphanumerics
+# joined by . _ __ or -; tags of up to 128 word characters, . and -; a 64-hex digest).
+_OCI_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_OCI_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_OCI_HOST = rf"(?:{_OCI_LABEL}(?:\.{_OCI_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+IMAGE_PATTERN = (
+    rf"^(?:{_OCI_HOST}/)?{_OCI_COMPONENT}(?:/{_OCI_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+)
+ImageRef = Annotated[str, StringConstraints(pattern=IMAGE_PATTERN, max_length=512)]
+
+# Google service account email (user-managed <id>@<project>.iam.gserviceaccount.com, or a
+# Google-managed one such as <number>-compute@developer.gserviceaccount.com).
+ServiceAccountEmail = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9][-a-z0-9]{0,62}@[a-z0-9][-a-z0-9.]{0,62}\.gserviceaccount\.com$"
+    ),
+]
+
+# Model versions are int64 in TF Serving, but numbers cross protobuf Struct (and JSON) as
+# doubles, exact only up to 2^53: bound every integer there so none is silently rounded.
+MAX_SAFE_INT = 2**53 - 1
+
+
+# A path the stack file names: relative to the project root (checked to stay inside it by
+# infra/config/paths.py), one line, bounded.
+RepoPath = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]+$", max_length=1024)]
+# An absolute directory outside the repository a stack file allows paths to lie in.
+AbsolutePath = Annotated[str, StringConstraints(pattern=r"^/[^\x00-\x1f\x7f]*$", max_length=1024)]
+
+
 class Strict(BaseModel):
     """Base of every stack-file model: camelCase keys, unknown keys rejected."""
 
@@ -90,6 +146,9 @@ class Strict(BaseModel):
         frozen=True,
         # Field docstrings become descriptions: the source of docs/config-reference.md.
         use_attribute_docstrings=True,
+        # Never echo an input value in pydantic's own rendering of an error: it may be a
+        # secret. Error lines are built in errors.py, which hides secret fields' inputs.
+        hide_input_in_errors=True,
     )
 
 

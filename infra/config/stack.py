@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from infra.config.checks import check_flavour, check_pools, check_servers
 from infra.config.cluster import ClusterSpec, LocalSpec
+from infra.config.derived_names import check_derived_names
 from infra.config.gke_checks import check_gke
 from infra.config.metrics import check_custom_metrics
 from infra.config.nodepools import NodePoolSpec
+from infra.config.paths import check_lexical
 from infra.config.registry import ImagesSpec, RegistrySpec
 from infra.config.servers import ServerSpec
 from infra.config.serving import ServingSpec
-from infra.config.shared import StackLabels, Strict
+from infra.config.shared import AbsolutePath, GcpProjectId, RepoPath, StackLabels, Strict
+from infra.gke.locations import ZONES_DOCS, known_regions
 
 
 class StackSpec(Strict):
@@ -22,7 +25,7 @@ class StackSpec(Strict):
 
     stack: str = Field(exclude=True)
     """Stack name, taken from the stack file's name, not set in it."""
-    gcp_project: str | None = Field(None, exclude=True)
+    gcp_project: GcpProjectId | None = Field(None, exclude=True)
     """GCP project holding the cluster, registry and service accounts (`gcp:project`)."""
     gcp_region: str | None = Field(None, exclude=True)
     """GCP region of the cluster and registry; cluster.location lies in it (`gcp:region`)."""
@@ -43,8 +46,10 @@ class StackSpec(Strict):
     """Artifact Registry repository for the model images."""
     images: ImagesSpec = ImagesSpec()
     """How the model server images are built."""
-    model_store: str = "build/models"
+    model_store: RepoPath = "build/models"
     """Directory, relative to the project root, of exported recipe models, by name and version."""
+    external_paths: list[AbsolutePath] = []
+    """Absolute directories outside the repository that modelStore and source.path may name."""
     serving: ServingSpec = ServingSpec()
     """Namespace, exposure and network access of the model servers."""
     servers: list[ServerSpec] = Field(min_length=1)
@@ -57,6 +62,14 @@ class StackSpec(Strict):
     def pool(self, name: str | None) -> NodePoolSpec | None:
         return next((p for p in self.node_pools if p.name == name), None)
 
+    @field_validator("gcp_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        # The one shipped region table (infra/gke/locations.py); a prefix or a zone is no region.
+        if value is not None and value not in known_regions():
+            raise ValueError(f"unknown GCP region {value!r} (regions of {ZONES_DOCS})")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         check_flavour(self)
@@ -64,4 +77,6 @@ class StackSpec(Strict):
         check_pools(self)
         check_servers(self)
         check_custom_metrics(self)
+        check_derived_names(self)
+        check_lexical(self)
         return self

@@ -266,6 +266,9 @@ def stack_versions(spec: StackSpec) -> Iterator[tuple[str, ModelSpec, int]]:
 
 def check_model_sources(spec: StackSpec, root: Path, file: str) -> None:
     """Every version a server bakes is in the model lock, from its source: before any resource."""
+    from infra.config.paths import check_resolved
+
+    check_resolved(spec, root, file)  # paths stay in the repository, symlinks followed
     locks = read_lock(root)
     target = image_target(spec)
     for key, model, version in stack_versions(spec):

@@ -1,4 +1,4 @@
-"""The stack-file edits a canary verdict leads to, through `promote`'s round-trip editor.
+"""The stack-file edits a canary verdict leads to, through `promote`'s in-place text editor.
 
 - step: a passing canary below `analysis.maxWeight` gets `step` more points of weight;
 - complete: a passing canary at `maxWeight` becomes the served version: the same edit as
@@ -13,21 +13,16 @@ caller validates the new text as a stack file before keeping it (`promote.valida
 
 from __future__ import annotations
 
-import io
+import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.nodes import MappingNode
 
 from infra.config import ServerSpec, StackSpec, stack_file
-from infra.ops.promote import (
-    PromoteError,
-    Promotion,
-    edit_document,
-    find_server,
-    round_trip_yaml,
-)
+from infra.ops import splice
+from infra.ops.promote import SERVERS_KEY, PromoteError, Promotion, edit_data, edit_text
 
 Action = Literal["step", "complete", "abort"]
 
@@ -61,6 +56,44 @@ def next_action(server: ServerSpec) -> tuple[Action, int | None]:
     return "step", min(canary.weight + canary.analysis.step, canary.analysis.max_weight)
 
 
+def _expected(old_text: str, server: ServerSpec, action: Action, weight: int | None) -> Any:
+    """What the edited file must parse to: the check that the splice changed nothing else."""
+    canary, model = server.canary, server.canary_model
+    assert canary is not None and model is not None
+    document = splice.parse_plain(old_text)
+    if action == "complete":
+        data = edit_data(document, server.name, model.name, canary.version, None)
+    else:
+        data = copy.deepcopy(document)
+    for item in data["config"][SERVERS_KEY]:
+        if isinstance(item, dict) and item.get("name") == server.name:
+            if action == "step":
+                item["canary"]["weight"] = weight
+            else:
+                item.pop("canary", None)
+    return data
+
+
+def _edit_text(old_text: str, server: ServerSpec, action: Action, weight: int | None) -> str:
+    canary, model = server.canary, server.canary_model
+    assert canary is not None and model is not None
+    if action == "complete":
+        return edit_text(old_text, server.name, model.name, canary.version, None)
+    config = splice.entry(splice.compose(old_text), "config")
+    servers = splice.entry(config[1] if config else None, SERVERS_KEY)
+    node = splice.named_item(servers[1] if servers else None, server.name)
+    block = splice.entry(node, "canary")
+    if node is None or block is None or not isinstance(block[1], MappingNode):
+        raise PromoteError(f"server {server.name!r} has no canary block to edit")
+    if action == "abort":
+        return splice.delete_entry(old_text, node, "canary")
+    current = splice.entry(block[1], "weight")
+    assert weight is not None
+    if current is None:
+        return splice.add_entry(old_text, block[1], "weight", str(weight))
+    return splice.set_scalar(old_text, current[1], weight)
+
+
 def _edit(root: Path, spec: StackSpec, server: ServerSpec, action: Action) -> CanaryEdit:
     canary, model = server.canary, server.canary_model
     if canary is None or model is None:
@@ -70,30 +103,21 @@ def _edit(root: Path, spec: StackSpec, server: ServerSpec, action: Action) -> Ca
     if not path.is_file():
         raise PromoteError(f"{relative}: stack file not found")
     old_text = path.read_text(encoding="utf-8")
-    yaml = round_trip_yaml()
-    document = yaml.load(old_text)
-    node = find_server(document, server.name)
-    block = node.get("canary")
-    if not isinstance(block, CommentedMap):
-        raise PromoteError(f"{relative}: server {server.name!r} has no canary block to edit")
-    weight: int | None = None
-    if action == "step":
-        _, weight = next_action(server)
-        block["weight"] = weight
-    elif action == "complete":
-        edit_document(document, server.name, model.name, canary.version, None)
-        node.pop("canary", None)
-    else:
-        del node["canary"]
-    buffer = io.StringIO()
-    yaml.dump(document, buffer)
+    weight = next_action(server)[1] if action == "step" else None
+    try:
+        new_text = _edit_text(old_text, server, action, weight)
+        # Re-parse: exactly the canary's values changed, every other byte stays as written.
+        if splice.parse_plain(new_text) != _expected(old_text, server, action, weight):
+            raise PromoteError(f"{relative}: cannot edit this layout in place; edit it by hand")
+    except splice.SpliceError as error:
+        raise PromoteError(f"{relative}: {error}") from None
     promotion = Promotion(
         server=server.name,
         model=model.name,
         version=canary.version,
         target_file=relative,
         old_text=old_text,
-        new_text=buffer.getvalue(),
+        new_text=new_text,
     )
     return CanaryEdit(action, weight, promotion)
 

@@ -93,17 +93,30 @@ def _options(request: Any) -> dict[str, Any]:
     return options
 
 
+class DuplicateUrnError(Exception):
+    """Two registrations of one URN: the real engine refuses the second ("Duplicate resource
+    URN", pulumi/pulumi pkg/resource/deploy/step_generator.go:282-286 at
+    1b5949891b); the SDK mock monitor accepts both."""
+
+
 class CapturingMonitor(MockMonitor):
     """The SDK's mock monitor, keeping what each registration asked for."""
 
     def __init__(self, mocks: Any) -> None:
         super().__init__(mocks)
         self.captured: list[CapturedResource] = []
+        self.duplicates: list[str] = []
+        self._urns: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
+        if response.urn in self._urns:
+            # Kept and raised again after the run: an exception here may be lost in the SDK.
+            self.duplicates.append(response.urn)
+            raise DuplicateUrnError(f"duplicate resource URN {response.urn}")
+        self._urns.add(response.urn)
         _ensure_event_loop()  # type: ignore[no-untyped-call]
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         self.captured.append(

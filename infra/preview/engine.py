@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import PROJECT, StackSpec
-from infra.preview.capture import SECRET, CapturedResource, CapturingMonitor, plain
+from infra.preview.capture import (
+    SECRET,
+    CapturedResource,
+    CapturingMonitor,
+    DuplicateUrnError,
+    plain,
+)
 from infra.preview.stackfile import StackConfig, read_stack_config
 from policies.verdict import Verdict
 
@@ -140,5 +146,9 @@ def run_program(
     def run() -> None:
         _sync_await(resolve(program()))
 
-    _sync_await(run_pulumi_func(run))
+    try:
+        _sync_await(run_pulumi_func(run))
+    finally:
+        if monitor.duplicates:
+            raise DuplicateUrnError(f"duplicate resource URN {monitor.duplicates[0]}")
     return sorted(monitor.captured, key=lambda r: r.urn), exported

@@ -33,10 +33,24 @@ def to_yaml(obj: dict[str, Any]) -> str:
     return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, width=100)
 
 
+class ManifestClashError(Exception):
+    """Two objects of one plan would be written to one file; neither is written."""
+
+
 def write_manifests(resources: list[CapturedResource], directory: Path) -> list[Path]:
-    written: list[Path] = []
+    """Write one file per object; refuse (before writing any) if two map to one file."""
+    planned: dict[Path, dict[str, Any]] = {}
     for obj in kubernetes_objects(resources):
-        path = directory / manifest_path(obj)
+        relative = manifest_path(obj)
+        if relative in planned:
+            raise ManifestClashError(
+                f"{relative}: two {obj['kind']} objects named "
+                f"{(obj.get('metadata') or {}).get('name')!r} in one namespace; not writing"
+            )
+        planned[relative] = obj
+    written: list[Path] = []
+    for relative, obj in planned.items():
+        path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_yaml(obj), encoding="utf-8")
         written.append(path)

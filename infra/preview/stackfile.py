@@ -16,6 +16,9 @@ from typing import Any
 import yaml
 
 from infra.config import STACK_CONFIG_DIR, ConfigError, StackSpec, parse_config, stack_file
+from infra.config.errors import escape
+from infra.preview.bounded_yaml import MAX_FILE_BYTES, YamlLimitError, load_bounded
+from infra.preview.secure import provider_problem, secure_problem
 
 SECRET_PLACEHOLDER = "[secret]"
 _STACK_FILE_KEYS = {"config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"}
@@ -46,46 +49,30 @@ def available_stacks(root: Path) -> list[str]:
     return safe_order(p.name[len("Pulumi.") : -len(".yaml")] for p in files)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys, as the Pulumi CLI does."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: list[Any] = []
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.append(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-# The Pulumi CLI hands timestamp-looking values over as written, not as parsed dates.
-_UniqueKeyLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
-)
-
-
 def read_stack_config(root: Path, stack: str, path: Path | None = None) -> StackConfig:
     file = stack_file(stack) if path is None else str(path)
     source = (root / file) if path is None else path
     if not source.is_file():
         raise ConfigError(file, "", "stack file not found")
     try:
+        if source.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(file, "", f"larger than {MAX_FILE_BYTES // 1024} KiB")
         text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(file, "", f"not UTF-8 text (byte {error.start})") from None
     except OSError as error:
         raise ConfigError(file, "", f"cannot read: {error.strerror}") from None
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+        document = load_bounded(text)  # a SafeLoader with limits
+    except YamlLimitError as error:
+        raise ConfigError(file, "", f"refused YAML: {error}") from None
+    except RecursionError:
+        raise ConfigError(file, "", "refused YAML: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(file, "", f"malformed YAML: {where}{problem}") from None
+        raise ConfigError(file, "", f"malformed YAML: {where}{escape(problem)}") from None
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -94,17 +81,20 @@ def read_stack_config(root: Path, stack: str, path: Path | None = None) -> Stack
         if key not in _STACK_FILE_KEYS:
             raise ConfigError(
                 file,
-                str(key),
+                escape(str(key)),
                 f"unknown top-level key; allowed: {', '.join(sorted(_STACK_FILE_KEYS))}",
             )
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(file, "config", "must be a mapping of namespace:key to value")
+    problem = provider_problem(document)
+    if problem is not None:
+        raise ConfigError(file, *problem)
     values: dict[str, str] = {}
     secrets: list[str] = []
     for key, value in config.items():
         key = str(key)
-        has_secret, plain = _strip_secure(value)
+        has_secret, plain = _strip_secure(value, key, file)
         values[key] = _as_config_string(plain)
         if has_secret:
             secrets.append(key)
@@ -116,18 +106,22 @@ def load_spec(root: Path, stack: str) -> StackSpec:
     return load_config_spec(read_stack_config(root, stack))
 
 
-def _strip_secure(value: Any) -> tuple[bool, Any]:
+def _strip_secure(value: Any, path: str, file: str) -> tuple[bool, Any]:
+    """Replace each `secure:` value by the placeholder, refusing it where no secret belongs."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
+            problem = secure_problem(path, value["secure"])
+            if problem is not None:
+                raise ConfigError(file, escape(path), problem)
             return True, SECRET_PLACEHOLDER
         found = False
         out: dict[str, Any] = {}
         for k, v in value.items():
-            secret, out[str(k)] = _strip_secure(v)
+            secret, out[str(k)] = _strip_secure(v, f"{path}.{k}", file)
             found = found or secret
         return found, out
     if isinstance(value, list):
-        items = [_strip_secure(v) for v in value]
+        items = [_strip_secure(v, f"{path}[{i}]", file) for i, v in enumerate(value)]
         return any(s for s, _ in items), [v for _, v in items]
     return False, value
 

@@ -78,7 +78,7 @@ def test_rows_name_types_defaults_and_meaning() -> None:
     assert rows["nodePools[].labels"].type == "map of string to label value"
     assert rows["servers"].type == "list of objects, at least 1 item"
     assert rows["servers[].models[].versions"].type == (
-        "list of int (each at least 1), at least 1 item"
+        "list of int (each 1 to 9007199254740991), at least 1 item"
     )
     assert rows["servers[].resources.cpu"].default == '`"1"`'  # bare 1 would be a YAML int
     assert rows["servers[].resources.memory"].type == "memory quantity"
@@ -98,7 +98,7 @@ def test_document_layout() -> None:
     ]
     assert headings == ["## Provider keys", "## Value types", *project_keys]
     provider = text.split("## Provider keys", 1)[1].split("## ", 1)[0]
-    assert "| `gcp:project` | string | required for GKE stacks |" in provider
+    assert "| `gcp:project` | GCP project id | required for GKE stacks |" in provider
     assert "| `gcp:region` | string | required for GKE stacks |" in provider
     # Regex alternations stay inside their cell.
     assert "`^\\d+(Ki\\|Mi\\|Gi\\|Ti)$`" in text

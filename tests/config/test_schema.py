@@ -15,6 +15,7 @@ from infra.config import PROJECT, ConfigError, StackSpec, parse_stack
 from infra.config.errors import TOP_LEVEL_KEYS
 from infra.config.schema import COMMAND, SCHEMA_FILE, render, stack_file_schema
 from infra.docs_reference import render as render_reference
+from tests.config.hostile import CIPHERTEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -127,7 +128,7 @@ def test_values_the_loader_accepts_in_other_spellings_validate() -> None:
     document = _stack("local")
     config = document["config"]
     config["servestack:servers"][0]["resources"]["cpu"] = 2  # read as "2"
-    config["servestack:local"]["registryPassword"] = {"secure": "AAABAKx1"}
+    config["servestack:local"]["registryPassword"] = {"secure": CIPHERTEXT}
     config["kubernetes:enableServerSideApply"] = "true"
     assert _errors(document) == []
     # A password in plain text never validates: it must be a secure value.

@@ -70,6 +70,7 @@ BASE_VALUES: dict[str, Any] = {
 def make_spec(store: Path, **overrides: Any) -> StackSpec:
     values = copy.deepcopy(BASE_VALUES)
     values["servestack:modelStore"] = str(store)
+    values["servestack:externalPaths"] = [str(store.parent)]
     for key, value in overrides.items():
         values[key] = value
     return parse_stack("test", values)

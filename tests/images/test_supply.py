@@ -54,6 +54,7 @@ def _spec(uri: str, store: Path) -> object:
             "servestack:kubernetesVersion": "1.34",
             "servestack:local": {"kubeconfigContext": "kind-x"},
             "servestack:modelStore": str(store),
+            "servestack:externalPaths": [str(store.parent)],
             "servestack:servers": [
                 {
                     "name": "classify",

@@ -10,6 +10,7 @@ import pytest
 from infra.preview.engine import Plan, run_offline
 from infra.preview.manifests import kubernetes_objects, manifest_path
 from infra.preview.stackfile import available_stacks
+from tests.config.hostile import CIPHERTEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = available_stacks(ROOT)
@@ -99,7 +100,7 @@ def test_manifest_paths_are_unique(plans: dict[str, Plan]) -> None:
 
 def test_secure_values_are_accepted_and_stay_secret(tmp_path: Path) -> None:
     text = (ROOT / "stacks/Pulumi.local.yaml").read_text()
-    secret = "AAABAKx1bXV0ZWQtc2VjcmV0LXZhbHVl"
+    secret = CIPHERTEXT
     stack_file = tmp_path / "local.yaml"
     stack_file.write_text(
         text.replace(

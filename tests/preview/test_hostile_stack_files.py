@@ -11,6 +11,7 @@ import pytest
 
 from infra.config import ConfigError
 from infra.preview.stackfile import load_config_spec, read_stack_config
+from tests.config.hostile import CIPHERTEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD = (ROOT / "stacks/Pulumi.prod.yaml").read_text(encoding="utf-8")
@@ -155,7 +156,7 @@ def test_registry_password_must_be_a_secure_value(tmp_path: Path) -> None:
         load_config_spec(read_stack_config(ROOT, "local", path))
     assert caught.value.key == "servestack:local.registryPassword"
     assert caught.value.message.startswith("must be a secure value")
-    secure = "    registry: localhost:5001\n    registryPassword:\n      secure: AAABAOq0"
+    secure = "    registry: localhost:5001\n    registryPassword:\n      secure: " + CIPHERTEXT
     path.write_text(local.replace("    registry: localhost:5001", secure, 1), encoding="utf-8")
     spec = load_config_spec(read_stack_config(ROOT, "local", path))
     assert spec.local is not None and spec.local.registry_password is not None
