@@ -126,7 +126,14 @@ def gke_provider(
         )
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(text)
-    provider = k8s.Provider(name, k8s.ProviderArgs(kubeconfig=kubeconfig), opts)
+    # Without an identifier pulumi-kubernetes replaces the provider, and every object it
+    # manages, whenever the kubeconfig's active cluster entry changes (a switch to the DNS
+    # endpoint, a CA rotation); with one, only a change of the identifier does
+    # (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go, DiffConfig).
+    identifier = pulumi.Output.concat(project, "/", location, "/", cluster_name)
+    provider = k8s.Provider(
+        name, k8s.ProviderArgs(kubeconfig=kubeconfig, cluster_identifier=identifier), opts
+    )
     return provider, kubeconfig
 
 

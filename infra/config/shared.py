@@ -64,14 +64,21 @@ MemoryQuantity = Annotated[str, StringConstraints(pattern=r"^\d+(Ki|Mi|Gi|Ti)$")
 
 
 def _rfc3339(value: str) -> str:
-    """GKE takes maintenance times as RFC 3339 date-times; a bare date or free text fails late."""
-    shape = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
+    """GKE takes maintenance times as RFC 3339 date-times; a bare date or free text fails late.
+
+    UTC (`Z`) only: GKE returns the times in UTC, so an offset gives a permanent diff
+    (pulumi_gcp container ClusterMaintenancePolicy docs), and day-of-week recurrences are
+    counted in UTC.
+    """
+    shape = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"
     try:
         valid = bool(re.fullmatch(shape, value)) and bool(datetime.fromisoformat(value))
     except ValueError:
         valid = False
     if not valid:
-        raise ValueError(f"must be an RFC 3339 time such as 2026-01-03T02:00:00Z (got {value!r})")
+        raise ValueError(
+            f"must be an RFC 3339 UTC time such as 2026-01-03T02:00:00Z (got {value!r})"
+        )
     return value
 
 

@@ -50,8 +50,12 @@ class Recurrence:
     days: tuple[int, ...]
 
 
-def parse_recurrence(rule: str) -> Recurrence:
-    """FREQ=DAILY|WEEKLY with optional INTERVAL and BYDAY; ValueError for anything else."""
+def parse_recurrence(rule: str, start: datetime | None = None) -> Recurrence:
+    """FREQ=DAILY|WEEKLY with optional INTERVAL and BYDAY; ValueError for anything else.
+
+    Without BYDAY a WEEKLY rule recurs on the start's weekday only: RFC 5545 §3.3.10 takes
+    every part a rule leaves out from DTSTART.
+    """
     parts = dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
     unknown = sorted(set(parts) - {"FREQ", "INTERVAL", "BYDAY"})
     freq = parts.get("FREQ", "")
@@ -64,6 +68,10 @@ def parse_recurrence(rule: str) -> Recurrence:
     if interval < 1:
         raise ValueError(f"INTERVAL must be at least 1 (got {rule!r})")
     days: tuple[int, ...] = tuple(range(7))
+    if freq == "WEEKLY" and "BYDAY" not in parts:
+        if start is None:
+            raise ValueError(f"a WEEKLY rule without BYDAY needs its start time (got {rule!r})")
+        days = (start.weekday(),)
     if "BYDAY" in parts:
         names = parts["BYDAY"].split(",")
         if any(n not in _DAYS for n in names):
@@ -129,7 +137,7 @@ def availability(
     start: datetime, end: datetime, recurrence: str, exclusions: Sequence[Exclusion] = ()
 ) -> list[Interval]:
     """Stretches of at least four hours in which GKE may upgrade, up to the horizon."""
-    rule = parse_recurrence(recurrence)
+    rule = parse_recurrence(recurrence, start)
     until = _horizon(start, rule, exclusions) + (end - start)
     windows = _merge(occurrences(start, end, rule, until))
     blocked = [(e.start, e.end) for e in exclusions if e.scope == NO_UPGRADES]
@@ -165,7 +173,8 @@ def worst_availability(
 ) -> timedelta:
     """Least availability in any 32-day window from the first window on."""
     stretches = availability(start, end, recurrence, exclusions)
-    return worst_window(stretches, start, _horizon(start, parse_recurrence(recurrence), exclusions))
+    horizon = _horizon(start, parse_recurrence(recurrence, start), exclusions)
+    return worst_window(stretches, start, horizon)
 
 
 def check_window(

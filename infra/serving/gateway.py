@@ -183,10 +183,10 @@ def health_check_policy(
                 "unhealthyThreshold": 2,
                 "config": {
                     "type": "HTTP",
-                    "httpHealthCheck": {
-                        "port": layout.REST_PORT,
-                        "requestPath": readiness_path(server),
-                    },
+                    # No `port`: the default portSpecification USE_SERVING_PORT probes the
+                    # backend's serving port (8501 through the NEG), and the CRD forbids a
+                    # port with it (gke-gateway-api apis/networking/v1/healthcheck_types.go:159).
+                    "httpHealthCheck": {"requestPath": readiness_path(server)},
                 },
             },
             "targetRef": {

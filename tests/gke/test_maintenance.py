@@ -87,3 +87,11 @@ def test_worst_window_is_bounded_by_whole_weeks(days: set[str], hours: int) -> N
     worst = _worst(hours, rule)
     per_week = len(days) * hours if hours >= 4 else 0
     assert 4 * per_week <= worst <= 5 * per_week
+
+
+def test_weekly_without_byday_recurs_on_the_start_weekday_only() -> None:
+    """RFC 5545 §3.3.10: a part the rule leaves out comes from the start (here Saturday)."""
+    saturday = datetime(2026, 1, 3, 2, tzinfo=UTC)
+    bare = worst_availability(saturday, saturday + timedelta(hours=4), "FREQ=WEEKLY")
+    explicit = worst_availability(saturday, saturday + timedelta(hours=4), "FREQ=WEEKLY;BYDAY=SA")
+    assert bare == explicit == timedelta(hours=16)

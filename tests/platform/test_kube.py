@@ -65,3 +65,16 @@ def test_ip_endpoint_kubeconfig_is_unchanged_without_a_dns_endpoint() -> None:
     assert gke_kubeconfig("ctx", "10.0.0.2", "Q0E=") == gke_kubeconfig(
         "ctx", "10.0.0.2", "Q0E=", None
     )
+
+
+def test_the_gke_provider_is_replaced_only_when_its_cluster_changes() -> None:
+    """clusterIdentifier pins replacement to the cluster, not to the kubeconfig's text, so a
+    switch to the DNS endpoint or a CA rotation updates the provider in place."""
+    from pathlib import Path
+
+    from infra.preview.engine import run_offline
+
+    root = Path(__file__).resolve().parents[2]
+    plan = run_offline(root, "prod", with_policies=False)
+    (provider,) = [r for r in plan.resources if r.type == "pulumi:providers:kubernetes"]
+    assert provider.inputs["clusterIdentifier"] == "acme-ml-serving-prod/europe-west4/serve-prod"

@@ -37,7 +37,7 @@ def test_health_checks_ask_the_readiness_path_on_rest() -> None:
         check = policy["spec"]["default"]["config"]
         assert check == {
             "type": "HTTP",
-            "httpHealthCheck": {"port": 8501, "requestPath": readiness_path(server)},
+            "httpHealthCheck": {"requestPath": readiness_path(server)},
         }
         assert policy["spec"]["targetRef"]["name"] == f"resnet-{track}"
     assert readiness_path(server) == "/v1/models/resnet/metadata"
@@ -92,3 +92,22 @@ def test_a_gateway_stack_needs_the_proxy_only_range() -> None:
     document["servestack:cluster"]["network"]["proxyOnlyCidr"] = "10.30.8.0/23"
     with pytest.raises(ConfigError, match="overlaps subnetCidr"):
         parse_stack("prod", document)
+
+
+def test_the_health_check_meets_the_crds_port_rule() -> None:
+    """The CRD's CEL rule, which the offline schema check does not evaluate: with the
+    default portSpecification (USE_SERVING_PORT) neither port nor portName may be set
+    (gke-gateway-api apis/networking/v1/healthcheck_types.go:159)."""
+    from pathlib import Path
+
+    from infra.preview.engine import run_offline
+
+    root = Path(__file__).resolve().parents[2]
+    for stack in ("staging", "prod"):
+        plan = run_offline(root, stack, with_policies=False)
+        policies = [r.inputs for r in plan.resources if r.type.endswith("HealthCheckPolicy")]
+        assert policies, stack
+        for policy in policies:
+            check = policy["spec"]["default"]["config"]["httpHealthCheck"]
+            if check.get("portSpecification", "USE_SERVING_PORT") == "USE_SERVING_PORT":
+                assert "port" not in check and "portName" not in check, check
