@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.config.shared import StackLabels
+from infra.images.baseimage import LOCK_FILE
 from infra.serving.labels import MANAGED_BY, PART_OF
 from infra.serving.podspec import WORKLOAD_IDENTITY_ANNOTATION
 
@@ -32,10 +33,11 @@ from infra.serving.podspec import WORKLOAD_IDENTITY_ANNOTATION
 NAMESPACE = "custom-metrics"
 NAME = "custom-metrics-stackdriver-adapter"
 COMPONENT = "metrics-adapter"
-# The release manifest:100 deploys; pinned by digest through IMAGE_LOCK (infra/images/baseimage.py).
+# The release manifest:100 deploys; pinned by digest in the base-image lock, which
+# scripts/lock-base-images.py refreshes (never by hand).
 IMAGE = "gcr.io/gke-release/custom-metrics-stackdriver-adapter:v0.16.9-gke.0"
 IMAGE_VERSION = IMAGE.rpartition(":")[2]
-IMAGE_LOCK = "model_images/base-images.lock"
+IMAGE_LOCK = LOCK_FILE
 LOCK_TARGET = "make lock-base-images"
 PIN_ANNOTATION = "servestack.io/pinned-by"
 MONITORING_VIEWER = "roles/monitoring.viewer"

@@ -168,3 +168,9 @@ def test_the_image_comes_from_the_lock() -> None:
 def test_stacks_without_a_metric_declare_no_adapter() -> None:
     plan = run_offline(ROOT, "dev", with_policies=False)
     assert not [r for r in plan.resources if r.name.startswith("metrics-adapter")]
+
+
+def test_the_account_id_fits_gcp_limits() -> None:
+    assert metrics_adapter.account_id("servestack-dev") == "servestack-dev-metrics"
+    long = metrics_adapter.account_id("a-very-long-cluster-name-for-prod")
+    assert len(long) <= 30 and long.endswith("-metrics") and "--" not in long
