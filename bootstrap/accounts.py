@@ -318,6 +318,9 @@ def principal(member: str) -> str:
         if attribute[0] == "attribute.workflow":
             return f"GitHub {attribute[1]} workflow"
     if kind == "serviceAccount":
+        # A Kubernetes service account through Workload Identity: `<project>.svc.id.goog[ns/ksa]`.
+        if rest.endswith("[custom-metrics/custom-metrics-stackdriver-adapter]"):
+            return "metrics adapter's Kubernetes service account"
         account, _, domain = rest.partition("@")
         if domain == "container-engine-robot.iam.gserviceaccount.com":
             return "GKE service agent"
@@ -327,6 +330,8 @@ def principal(member: str) -> str:
             return "deployer (one per stack)"
         if account.endswith("-nodes"):
             return "node account (one per stack)"
+        if account.endswith("-metrics"):
+            return "metrics adapter (stacks with a custom metric)"
     if kind in {"group", "user", "domain"}:
         return "modelPublishers (bootstrap config)"
     return f"unknown principal {member}"

@@ -113,9 +113,15 @@ def model_buckets(spec: StackSpec) -> tuple[str, ...]:
 
 
 def node_roles(spec: StackSpec) -> tuple[str, ...]:
+    """Project roles the stack's deployer may grant: its node roles, plus monitoring.viewer
+    for the metrics adapter where a server scales on a custom metric."""
+    from infra.config.metrics import uses_custom_metrics
     from infra.platform.identity import NODE_PROJECT_ROLES
+    from infra.serving.metrics_adapter import MONITORING_VIEWER
 
-    extra = spec.cluster.node_service_account_roles if spec.cluster else []
+    extra = list(spec.cluster.node_service_account_roles if spec.cluster else [])
+    if uses_custom_metrics(spec):
+        extra.append(MONITORING_VIEWER)
     return tuple(sorted({*NODE_PROJECT_ROLES, *extra}))
 
 

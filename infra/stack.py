@@ -21,6 +21,7 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     kube = pulumi.ResourceOptions(provider=platform.kube_provider)
     serving = serving_target(spec)
     namespace = ServingNamespace("serving", ServingNamespaceArgs(target=serving), opts=kube)
+    _metrics_adapter(spec, root, platform.kube_provider)
 
     images: dict[str, Any] = {}
     endpoints: dict[str, Any] = {}
@@ -49,6 +50,31 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
         "images": images,
         "endpoints": endpoints,
     }
+
+
+def _metrics_adapter(spec: StackSpec, root: Path, kube_provider: pulumi.ProviderResource) -> None:
+    """The metrics adapter, when some server scales on a custom metric (GKE stacks only: the
+    config rejects a metric elsewhere, infra/config/metrics.py)."""
+    from infra.config.metrics import uses_custom_metrics
+    from infra.config.targets import gke_cluster
+    from infra.images.baseimage import read_lock
+    from infra.platform.adapter_identity import AdapterIdentity, AdapterIdentityArgs
+    from infra.serving.adapter import MetricsAdapter, MetricsAdapterArgs
+    from infra.serving.metrics_adapter import AdapterTarget, locked_image
+
+    if not uses_custom_metrics(spec) or spec.gcp_project is None:
+        return
+    target = AdapterTarget(
+        project=spec.gcp_project,
+        cluster_name=gke_cluster(spec).name,
+        labels=spec.labels,
+        image=locked_image(read_lock(root)),
+    )
+    identity = AdapterIdentity("metrics-adapter", AdapterIdentityArgs(target))
+    MetricsAdapter(
+        "metrics-adapter",
+        MetricsAdapterArgs(target, kube_provider, depends_on=(identity.workload_identity,)),
+    )
 
 
 def _server_images(

@@ -76,11 +76,25 @@ def check_registry(resource: Resource, config: Config) -> Iterator[str]:
             yield f"{what} image {image} is not from an allowed registry ({', '.join(allowed)})"
 
 
+# Where a workload's image is pinned (a lock file and the command that fills it), when it is
+# not one servestack builds; the verdict names it so the fix is one command away.
+PINNED_BY_ANNOTATION = "servestack.io/pinned-by"
+
+
+def _pinned_by(resource: Resource) -> str | None:
+    metadata = resource.props.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    hint = annotations.get(PINNED_BY_ANNOTATION) if isinstance(annotations, dict) else None
+    return hint if isinstance(hint, str) and not is_unknown(hint) else None
+
+
 def check_digest(resource: Resource, config: Config) -> Iterator[str]:
+    hint = _pinned_by(resource)
     for name, image in container_images(resource):
         digest = parse_image(image).digest
         if digest is None or not DIGEST.match(digest):
-            yield f"container {name!r} image {image} is not pinned by digest (@sha256:...)"
+            where = f"; pin it in {hint}" if hint else ""
+            yield f"container {name!r} image {image} is not pinned by digest (@sha256:...){where}"
 
 
 def check_latest(resource: Resource, config: Config) -> Iterator[str]:

@@ -43,7 +43,7 @@ class CustomMetric(Strict):
     type: Literal["Pods", "External"]
     """Pods: a per-pod metric; External: a metric not tied to pods."""
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_:][A-Za-z0-9_:./|-]{0,252}$")]
-    """Metric name as the metrics adapter exposes it."""
+    """Managed Prometheus metric as the adapter serves it: prometheus.googleapis.com|name|kind"""
     target_average_value: Quantity
     """Average value per pod to scale towards (a quantity)."""
 

@@ -27,5 +27,14 @@ def stack_plans() -> dict[str, Plan]:
 
 
 @pytest.fixture(scope="session")
+def metric_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    """dev with a server scaling on a custom metric: the metrics adapter's grants."""
+    from tests.serving.metric_stack import with_metric
+
+    path = with_metric("dev", tmp_path_factory.mktemp("metric"))
+    return run_offline(ROOT, "dev", stack_file=path, with_policies=False)
+
+
+@pytest.fixture(scope="session")
 def spec_and_targets():  # type: ignore[no-untyped-def]
     return load(ROOT, read_config(ROOT, BOOTSTRAP))

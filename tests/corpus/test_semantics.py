@@ -68,6 +68,12 @@ def _move_dev(c: Config) -> None:
     _cluster(c)["location"] = "us-west1-c"
 
 
+_METRIC = {
+    "type": "Pods",
+    "name": "prometheus.googleapis.com|:tensorflow:serving:request_count|counter",
+    "targetAverageValue": "40",
+}
+
 GKE_DOCS = (
     "https://cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions"
 )
@@ -192,17 +198,38 @@ CASES: list[tuple[str, str, Callable[[Config], None], str]] = [
         "GKE needs disjoint node, pod, service and control-plane ranges",
     ),
     (
-        "custom-metric-without-adapter",
-        "prod",
-        lambda c: _set(
-            c["servestack:servers"][0]["autoscaling"],
-            "metric",
-            {"type": "Pods", "name": "m", "targetAverageValue": "40"},
-        ),
-        "servestack:servers[0].autoscaling.metric: nothing serves custom.metrics.k8s.io, which "
-        "this HPA reads: the stack declares no metrics adapter "
+        "custom-metric-on-the-local-stack",
+        "local",
+        lambda c: _set(c["servestack:servers"][0].setdefault("autoscaling", {}), "metric", _METRIC),
+        "servestack:servers[0].autoscaling.metric: nothing can serve custom.metrics.k8s.io, "
+        "which this HPA reads: a local stack has no Managed Prometheus, and the metrics adapter "
+        "reads Managed Prometheus with Workload Identity "
         "(https://cloud.google.com/stackdriver/docs/managed-prometheus/hpa); scale on "
         "targetCpuUtilization instead",
+    ),
+    (
+        "custom-metric-without-managed-prometheus",
+        "dev",
+        lambda c: (
+            _set(_cluster(c), "managedPrometheus", False),
+            _set(
+                c["servestack:servers"][0]["autoscaling"], "metric", {**_METRIC, "type": "External"}
+            ),
+        ),
+        "servestack:servers[0].autoscaling.metric: nothing can serve external.metrics.k8s.io, "
+        "which this HPA reads: cluster.managedPrometheus is off, and the metrics adapter reads "
+        "Managed Prometheus with Workload Identity "
+        "(https://cloud.google.com/stackdriver/docs/managed-prometheus/hpa); scale on "
+        "targetCpuUtilization instead",
+    ),
+    (
+        "custom-metric-not-as-the-adapter-names-it",
+        "prod",
+        lambda c: _set(
+            c["servestack:servers"][0]["autoscaling"], "metric", {**_METRIC, "name": "rps"}
+        ),
+        "servestack:servers[0].autoscaling.metric.name: the metrics adapter serves a Managed "
+        "Prometheus metric as prometheus.googleapis.com|<metric>|<kind> (got 'rps')",
     ),
     (
         "create-before-delete-over-budget",

@@ -11,6 +11,7 @@ from infra.config import ConfigError
 from infra.config.targets import gcp_target
 from infra.platform.registry import registry_location, registry_url
 from infra.preview.stackfile import load_spec
+from infra.serving.metrics_adapter import IMAGE as ADAPTER_IMAGE
 from policies.engine import load_policy_config, validate_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,9 @@ def test_config_matches_its_stack_file(stack: str) -> None:
             registry_location(gcp_target(spec)), str(spec.gcp_project), spec.registry.repository
         )
         registry = f"{url}/"
-    assert config["image-allowed-registry"]["allowedRegistries"] == [registry]
+    # GKE stacks also take the metrics adapter from Google's release registry, that one image only.
+    adapter = [] if spec.local is not None else [f"{ADAPTER_IMAGE.rpartition(':')[0]}:"]
+    assert config["image-allowed-registry"]["allowedRegistries"] == [registry, *adapter]
     assert config["gpu-budget"]["gpuBudget"] == spec.gpu_budget
     assert config["gpu-replacement-overlap"]["gpuBudget"] == spec.gpu_budget
     assert config["kubernetes-labels"]["expectedLabels"]["env"] == spec.labels.env
