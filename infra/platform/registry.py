@@ -67,19 +67,36 @@ def cleanup_policies(
     ]
 
 
-def repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInputs:
+def _docker_repository(
+    repository_id: str,
+    description: str,
+    immutable_tags: bool,
+    policies: list[gcp.artifactregistry.RepositoryCleanupPolicyArgsDict],
+    target: GcpTarget,
+) -> RepositoryInputs:
+    """A Docker repository of the stack, in the registry's region, with the stack's labels."""
     return {
-        "repository_id": registry.repository,
+        "repository_id": repository_id,
         "project": target.project,
         "location": registry_location(target),
         "format": "DOCKER",
         "mode": "STANDARD_REPOSITORY",
-        "description": f"servestack model server images ({target.labels.env})",
+        "description": f"{description} ({target.labels.env})",
         "labels": target.labels.as_dict(),
-        "docker_config": {"immutable_tags": registry.immutable_tags},
+        "docker_config": {"immutable_tags": immutable_tags},
         "cleanup_policy_dry_run": False,
-        "cleanup_policies": cleanup_policies(registry),
+        "cleanup_policies": policies,
     }
+
+
+def repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInputs:
+    return _docker_repository(
+        registry.repository,
+        "servestack model server images",
+        registry.immutable_tags,
+        cleanup_policies(registry),
+        target,
+    )
 
 
 def cache_cleanup_policies(
@@ -112,19 +129,14 @@ def cache_cleanup_policies(
 
 def cache_repository_args(registry: RegistrySpec, target: GcpTarget) -> RepositoryInputs:
     """The build cache's repository: tags overwritable, always (docs/environments.md)."""
-    return {
-        "repository_id": registry.cache_repository,
-        "project": target.project,
-        "location": registry_location(target),
-        "format": "DOCKER",
-        "mode": "STANDARD_REPOSITORY",
-        "description": f"servestack build cache ({target.labels.env})",
-        "labels": target.labels.as_dict(),
-        # Every build rewrites its cache tag: immutable tags would reject the second push.
-        "docker_config": {"immutable_tags": False},
-        "cleanup_policy_dry_run": False,
-        "cleanup_policies": cache_cleanup_policies(registry),
-    }
+    # Every build rewrites its cache tag: immutable tags would reject the second push.
+    return _docker_repository(
+        registry.cache_repository,
+        "servestack build cache",
+        False,
+        cache_cleanup_policies(registry),
+        target,
+    )
 
 
 def repository_options(registry: RegistrySpec) -> pulumi.ResourceOptions:
