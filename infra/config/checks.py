@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from infra.config.errors import KeyedError
-from infra.config.replacement import REGIONAL_ZONES, gpu_ceiling
+from infra.config.replacement import gpu_ceiling
 from infra.gke.locations import zones_of
 
 if TYPE_CHECKING:
@@ -57,16 +57,13 @@ def check_pools(spec: StackSpec) -> None:
             raise KeyedError(f"{key}.name", f"duplicate node pool name {pool.name!r}")
         seen.add(pool.name)
         # Per-zone bounds of a regional pool apply in each of GKE's default three zones.
-        zones = (
-            REGIONAL_ZONES
-            if pool.autoscaling.per_zone and spec.cluster is not None and spec.cluster.regional
-            else 1
-        )
-        if pool.max_gpus * zones > spec.gpu_budget:
+        ceiling = gpu_ceiling(pool, spec.cluster is not None and spec.cluster.regional)
+        if ceiling > spec.gpu_budget:
+            zones = ceiling // pool.max_gpus
             per_zone = f" x {zones} zones" if zones > 1 else ""
             raise KeyedError(
                 f"{key}.autoscaling.max",
-                f"pool can hold {pool.max_gpus * zones} GPUs (max {pool.autoscaling.max} x "
+                f"pool can hold {ceiling} GPUs (max {pool.autoscaling.max} x "
                 f"{pool.gpu.count if pool.gpu else 0}{per_zone}), more than "
                 f"servestack:gpuBudget {spec.gpu_budget}",
             )
