@@ -27,6 +27,7 @@ from infra.config import ConfigError, ModelSpec, ServerSpec, StackSpec, stack_fi
 from infra.config.targets import ImageTarget, ServerImage, image_target, server_image
 from infra.images import tfconfig
 from infra.images.baseimage import BaseImage, base_image
+from infra.serving.labels import served_versions
 from model_images.lock import LOCK_FILE, LockedVersion, ModelLock, read_lock, tree_digest
 from model_images.sources import local_dir, version_location
 
@@ -116,17 +117,6 @@ def tag_digest(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def served_versions(server: ServerSpec, model: ModelSpec, variant: Variant) -> tuple[int, ...]:
-    """The canary image serves only the canary version of the canary model."""
-    if variant == "canary":
-        canary = server.canary_model
-        if server.canary is None or canary is None:
-            raise ValueError(f"server {server.name!r} has no canary")
-        if canary.name == model.name:
-            return (server.canary.version,)
-    return tuple(sorted(model.versions))
-
-
 def plan_context(
     target: ImageTarget,
     image: ServerImage,
@@ -140,10 +130,15 @@ def plan_context(
     server = image.server
     base = base_image(base_lock, target.images.tf_serving_version, image.gpu)
 
+    if variant == "canary" and server.canary_model is None:
+        raise ValueError(f"server {server.name!r} has no canary")
     models: list[BakedVersion] = []
     served: list[tfconfig.ServedModel] = []
+    # The same versions the Deployment's labels record: the canary image serves only the
+    # canary version of the canary model.
+    track_versions = served_versions(server, variant)
     for m_index, model in enumerate(server.models):
-        versions = served_versions(server, model, variant)
+        versions = track_versions[m_index][1]
         served.append(tfconfig.served_model(model, versions))
         for version in versions:
             models.append(_baked(target, locks, model, version, root, _key(image.index, m_index)))
