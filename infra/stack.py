@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
 from infra.config import ServerSpec, StackSpec, load_from_pulumi, stack_file
 
+if TYPE_CHECKING:
+    from infra.images.context import ImageLocks
+
 
 def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     """Declare every resource of the stack and return the stack outputs."""
     from infra.config.targets import platform_target, serving_target
+    from infra.images.context import ImageLocks
     from infra.platform import Platform, PlatformArgs
     from infra.serving.namespace import ServingNamespace, ServingNamespaceArgs
     from infra.serving.service import ModelService, ModelServiceArgs
@@ -21,13 +25,14 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     kube = pulumi.ResourceOptions(provider=platform.kube_provider)
     serving = serving_target(spec)
     namespace = ServingNamespace("serving", ServingNamespaceArgs(target=serving), opts=kube)
-    _metrics_adapter(spec, root, platform.kube_provider)
+    locks = ImageLocks.read(root)
+    _metrics_adapter(spec, locks, platform.kube_provider)
 
     images: dict[str, Any] = {}
     endpoints: dict[str, Any] = {}
     for server in spec.servers:
         image_ref, canary_ref = _server_images(
-            spec, server, platform.registry_url, platform.cache_url, root
+            spec, server, platform.registry_url, platform.cache_url, root, locks
         )
         service = ModelService(
             server.name,
@@ -52,12 +57,13 @@ def build(spec: StackSpec, root: Path) -> dict[str, Any]:
     }
 
 
-def _metrics_adapter(spec: StackSpec, root: Path, kube_provider: pulumi.ProviderResource) -> None:
+def _metrics_adapter(
+    spec: StackSpec, locks: ImageLocks, kube_provider: pulumi.ProviderResource
+) -> None:
     """The metrics adapter, when some server scales on a custom metric (GKE stacks only: the
     config rejects a metric elsewhere, infra/config/metrics.py)."""
     from infra.config.metrics import uses_custom_metrics
     from infra.config.targets import gke_cluster
-    from infra.images.baseimage import read_lock
     from infra.platform.adapter_identity import AdapterIdentity, AdapterIdentityArgs
     from infra.serving.adapter import MetricsAdapter, MetricsAdapterArgs
     from infra.serving.metrics_adapter import AdapterTarget, locked_image
@@ -68,7 +74,7 @@ def _metrics_adapter(spec: StackSpec, root: Path, kube_provider: pulumi.Provider
         project=spec.gcp_project,
         cluster_name=gke_cluster(spec).name,
         labels=spec.labels,
-        image=locked_image(read_lock(root)),
+        image=locked_image(locks.base),
     )
     identity = AdapterIdentity("metrics-adapter", AdapterIdentityArgs(target))
     MetricsAdapter(
@@ -83,6 +89,7 @@ def _server_images(
     registry_url: pulumi.Output[str],
     cache_url: pulumi.Output[str] | None,
     root: Path,
+    locks: ImageLocks,
 ) -> tuple[pulumi.Input[str], pulumi.Input[str] | None]:
     """The stable and canary image refs: built here, or a prebuilt image the stack names."""
     from infra.config.targets import image_target, server_image
@@ -102,6 +109,7 @@ def _server_images(
             variant=variant,
             registry_url=registry_url,
             root=root,
+            locks=locks,
             cache_url=cache_url,
         )
         return ModelImage(name, args).ref

@@ -27,6 +27,7 @@ from infra.config import ConfigError, ModelSpec, ServerSpec, StackSpec, stack_fi
 from infra.config.targets import ImageTarget, ServerImage, image_target, server_image
 from infra.images import tfconfig
 from infra.images.baseimage import BaseImage, base_image
+from infra.images.baseimage import read_lock as read_base_lock
 from infra.serving.labels import served_versions
 from model_images.lock import LOCK_FILE, LockedVersion, ModelLock, read_lock, tree_digest
 from model_images.sources import local_dir, version_location
@@ -117,18 +118,26 @@ def tag_digest(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ImageLocks:
+    """The two locks every image of a stack is planned from, read once per program run."""
+
+    base: dict[str, str | None]
+    """model_images/base-images.lock: `repository:tag` -> digest (None while unpinned)."""
+    models: ModelLock
+    """model_images/models.lock: every published model version."""
+
+    @classmethod
+    def read(cls, root: Path) -> ImageLocks:
+        return cls(read_base_lock(root), read_lock(root))
+
+
 def plan_context(
-    target: ImageTarget,
-    image: ServerImage,
-    variant: Variant,
-    root: Path,
-    base_lock: dict[str, str | None],
-    model_lock: ModelLock | None = None,
+    target: ImageTarget, image: ServerImage, variant: Variant, root: Path, locks: ImageLocks
 ) -> BuildContext:
     """Everything the image of one server (`variant`) contains, from its inputs and the locks."""
-    locks = read_lock(root) if model_lock is None else model_lock
     server = image.server
-    base = base_image(base_lock, target.images.tf_serving_version, image.gpu)
+    base = base_image(locks.base, target.images.tf_serving_version, image.gpu)
 
     if variant == "canary" and server.canary_model is None:
         raise ValueError(f"server {server.name!r} has no canary")
@@ -141,7 +150,8 @@ def plan_context(
         versions = track_versions[m_index][1]
         served.append(tfconfig.served_model(model, versions))
         for version in versions:
-            models.append(_baked(target, locks, model, version, root, _key(image.index, m_index)))
+            key = _key(image.index, m_index)
+            models.append(_baked(target, locks.models, model, version, root, key))
 
     entries = _config_entries(server, tuple(served))
     manifest = {
@@ -188,9 +198,8 @@ def plan_for(
     model_lock: ModelLock | None = None,
 ) -> BuildContext:
     """`plan_context` for a server of a whole stack (checks, tests and tools)."""
-    return plan_context(
-        image_target(spec), server_image(spec, server), variant, root, base_lock, model_lock
-    )
+    locks = ImageLocks(base_lock, read_lock(root) if model_lock is None else model_lock)
+    return plan_context(image_target(spec), server_image(spec, server), variant, root, locks)
 
 
 def _baked(

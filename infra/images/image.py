@@ -13,9 +13,10 @@ import pulumi_docker_build as docker_build
 
 from infra.config import ConfigError, stack_file
 from infra.config.targets import ImageTarget, ServerImage
-from infra.images.baseimage import LOCK_FILE, read_lock
+from infra.images.baseimage import LOCK_FILE
 from infra.images.context import (
     BuildContext,
+    ImageLocks,
     Variant,
     context_dir,
     plan_context,
@@ -39,7 +40,9 @@ class ModelImageArgs:
     registry_url: pulumi.Input[str]
     """Repository URL the image is pushed to (Artifact Registry or the local registry)."""
     root: Path
-    """Project root: the Dockerfile, the locks and the build contexts live below it."""
+    """Project root: the Dockerfile and the build contexts live below it."""
+    locks: ImageLocks
+    """The base-image and model locks, read once for all images of the stack."""
     cache_url: pulumi.Input[str] | None = None
     """Repository of the build cache (tags overwritable); None: build without a cache."""
 
@@ -87,7 +90,7 @@ class ModelImage(pulumi.ComponentResource):
     ) -> None:
         super().__init__("servestack:images:ModelImage", name, None, opts)
         target, server = args.target, args.image.server
-        context = plan_context(target, args.image, args.variant, args.root, read_lock(args.root))
+        context = plan_context(target, args.image, args.variant, args.root, args.locks)
         builds_now = not pulumi.runtime.is_dry_run() or target.images.build_on_preview
         if builds_now:
             refuse_unbuildable(target, context)

@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from infra.config import ConfigError, StackSpec
+from infra.images.context import ImageLocks
 from model_images.lock import write_lock
 from tests.images.conftest import ROOT, lock_of, make_spec
 
@@ -69,6 +70,7 @@ def _image(spec: StackSpec, root: Path, server: str = "classify", variant: str =
         variant=variant,  # type: ignore[arg-type]
         registry_url=REGISTRY,
         root=root,
+        locks=ImageLocks.read(root),
         cache_url=CACHE,
     )
     return ModelImage(f"{server}-{variant}", args)
@@ -226,6 +228,7 @@ def test_local_stack_pushes_to_its_registry_without_credentials(
             variant="stable",
             registry_url="localhost:5001",
             root=project,
+            locks=ImageLocks.read(project),
         ),
     )
 
